@@ -1,0 +1,53 @@
+"""Errors written for people: which file, sheet, row and column, and what was expected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class PipelineError(Exception):
+    """Base class of the errors the pipeline reports as one line, without a traceback."""
+
+
+@dataclass
+class InputError(PipelineError):
+    """A raw input that cannot be used as it is.
+
+    ``row`` is the 1-based row number a person sees in Excel (or the CSV line number);
+    ``column`` is the column header (or letter) as it appears in the file.
+    """
+
+    file: str
+    expected: str
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    found: object = None
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        where = [f"file {self.file}"]
+        if self.sheet is not None:
+            where.append(f"sheet '{self.sheet}'")
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        text = ", ".join(where) + f": expected {self.expected}"
+        if self.found is not None:
+            text += f"; found {self.found!r}"
+        return text
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationFailed(PipelineError):
+    """Data that were read correctly but break a rule of a Great Expectations suite."""
+
+
+class ParameterError(PipelineError):
+    """A run parameter that is unknown, of the wrong type or out of range."""

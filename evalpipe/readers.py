@@ -1,0 +1,257 @@
+"""Readers for raw workbooks, registered by format name (a new format is one more reader).
+
+The quarterly progress report reader finds the indicator table under whatever title block the
+team wrote, maps the Spanish headers it knows, and returns every value with its provenance.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import cleaning
+from .errors import InputError
+from .quarters import Quarter, find_quarter, quarter_from_period
+
+MAX_WORKBOOK_BYTES = 25 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 250 * 1024 * 1024
+HEADER_SEARCH_ROWS = 30
+
+# Header text (folded: lower case, no accents, no punctuation) -> canonical column.
+HEADER_ALIASES: dict[str, set[str]] = {
+    "code": {"codigo", "cod", "cod indicador", "codigo del indicador", "codigo indicador", "n indicador",
+             "no indicador", "nro indicador", "indicador n"},
+    "name": {"indicador", "descripcion", "descripcion del indicador", "nombre del indicador", "indicadores"},
+    "target": {"meta", "meta total", "meta final", "meta del proyecto", "valor meta"},
+    "value": {"valor acumulado", "avance acumulado", "acumulado", "logro acumulado", "valor acumulado al trimestre",
+              "avance acumulado al trimestre", "acumulado a la fecha"},
+    "comment": {"comentarios", "comentario", "observaciones", "notas", "comentarios observaciones"},
+}
+REQUIRED_HEADERS = ("code", "value")
+DISPLAY_HEADER = {"code": "Código", "value": "Valor acumulado", "name": "Indicador", "target": "Meta",
+                  "comment": "Comentarios"}
+
+
+def fold_header(cell: object) -> str:
+    text = unicodedata.normalize("NFKD", cleaning.normalize_text(cell))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = re.sub(r"[^a-z0-9 ]+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+_ALIAS_LOOKUP = {alias: canonical for canonical, aliases in HEADER_ALIASES.items() for alias in aliases}
+
+
+@dataclass
+class ProgressRecord:
+    """One indicator row of one quarterly report, with where it came from."""
+
+    indicator_id: str
+    quarter: str
+    value: float | None
+    value_raw: str
+    value_flag: str
+    footnote_mark: bool
+    comment: str
+    source_file: str
+    source_sheet: str
+    source_row: int
+    source_column: str
+
+
+@dataclass
+class ProgressReport:
+    """What one workbook gave: its quarter, the sheet used, the records and what was passed over."""
+
+    file: str
+    quarter: Quarter
+    sheet: str
+    header_row: int
+    records: list[ProgressRecord]
+    ignored_sheets: list[str] = field(default_factory=list)
+    heading_rows: int = 0
+
+
+def check_workbook_container(path: Path, display: str) -> None:
+    """Refuse what openpyxl should never be asked to open: not a zip, too large, a bomb, macros."""
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(display, "an .xlsx workbook", found="an empty file")
+    if size > MAX_WORKBOOK_BYTES:
+        raise InputError(display, f"a workbook under {MAX_WORKBOOK_BYTES // 2**20} MiB", found=f"{size / 2**20:.0f} MiB")
+    if path.suffix.lower() in (".xlsm", ".xls", ".xlsb"):
+        raise InputError(display, "an .xlsx workbook without macros (save it as 'Excel Workbook (.xlsx)')",
+                         found=f"a {path.suffix} file")
+    if not zipfile.is_zipfile(path):
+        with path.open("rb") as handle:
+            magic = handle.read(8)
+        found = ("an encrypted or legacy Office file" if magic.startswith(b"\xd0\xcf\x11\xe0")
+                 else "a file that is not an .xlsx workbook")
+        raise InputError(display, "an .xlsx workbook (not password-protected)", found=found)
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        total = sum(info.file_size for info in archive.infolist())
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise InputError(display, f"a workbook that unpacks to under {MAX_UNCOMPRESSED_BYTES // 2**20} MiB",
+                         found=f"{total / 2**20:.0f} MiB uncompressed")
+    if any(name.lower().endswith("vbaproject.bin") for name in names):
+        raise InputError(display, "an .xlsx workbook without macros", found="a macro project inside")
+    if "xl/workbook.xml" not in names:
+        raise InputError(display, "an .xlsx workbook", found="a zip archive that is not a workbook")
+
+
+def _find_header(rows: list[tuple], display: str, sheet: str) -> tuple[int, dict[str, int]] | None:
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        columns: dict[str, int] = {}
+        for position, cell in enumerate(row):
+            canonical = _ALIAS_LOOKUP.get(fold_header(cell))
+            if canonical and canonical not in columns:
+                columns[canonical] = position
+        if all(key in columns for key in REQUIRED_HEADERS):
+            return index, columns
+    return None
+
+
+def _title_quarter(rows: list[tuple], header_index: int) -> tuple[Quarter, int, int] | None:
+    """The period written in the title block (above the header), with its row and column."""
+    for index, row in enumerate(rows[:header_index]):
+        for position, cell in enumerate(row):
+            text = cleaning.normalize_text(cell)
+            if re.search(r"(?i)peri[oó]do|trimestre", text):
+                quarter = quarter_from_period(text)
+                if quarter is not None:
+                    return quarter, index, position
+    return None
+
+
+def _column_letter(position: int) -> str:
+    letters = ""
+    position += 1
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def read_progress_report(path: Path, display: str | None = None) -> ProgressReport:
+    """Read one quarterly progress report workbook (format documented in data/raw/README.md)."""
+    import openpyxl  # imported here: only the clean stage needs it
+
+    path = Path(path)
+    display = display or path.name
+    quarter = find_quarter(path.stem)
+    if quarter is None:
+        raise InputError(display, "a file name that contains its quarter, e.g. informe_progreso_2020T2.xlsx",
+                         found=path.name)
+    check_workbook_container(path, display)
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise InputError(display, "an .xlsx workbook that opens", found=f"{type(exc).__name__}: {exc}") from None
+    try:
+        candidates = []
+        ignored = []
+        for sheet_name in workbook.sheetnames:
+            rows = [tuple(row) for row in workbook[sheet_name].iter_rows(min_row=1, values_only=True)]
+            header = _find_header(rows, display, sheet_name)
+            if header is None:
+                ignored.append(sheet_name)
+            else:
+                candidates.append((sheet_name, rows, header))
+    finally:
+        workbook.close()
+    if not candidates:
+        raise InputError(display, f"a sheet with a header row holding '{DISPLAY_HEADER['code']}' and "
+                         f"'{DISPLAY_HEADER['value']}' within its first {HEADER_SEARCH_ROWS} rows",
+                         found=f"sheets {', '.join(ignored) or '(none)'}")
+    if len(candidates) > 1:
+        raise InputError(display, "exactly one sheet with the indicator table",
+                         found=f"sheets {', '.join(name for name, _, _ in candidates)}")
+    sheet_name, rows, (header_index, columns) = candidates[0]
+    header_row = rows[header_index]
+
+    title = _title_quarter(rows, header_index)
+    if title is not None and title[0] != quarter:
+        _, title_row, title_col = title
+        raise InputError(display, f"the period of the title block to match the quarter in the file name ({quarter})",
+                         sheet=sheet_name, row=title_row + 1, column=_column_letter(title_col),
+                         found=cleaning.normalize_text(rows[title_row][title_col]))
+
+    def header_name(key: str) -> str:
+        return cleaning.normalize_text(header_row[columns[key]]) or DISPLAY_HEADER[key]
+
+    records: list[ProgressRecord] = []
+    heading_rows = 0
+    for index in range(header_index + 1, len(rows)):
+        row = rows[index]
+        excel_row = index + 1
+
+        def cell(key: str) -> object:
+            position = columns.get(key)
+            return row[position] if position is not None and position < len(row) else None
+
+        code_cell, value_cell = cell("code"), cell("value")
+        for key in ("code", "value"):
+            raw = cell(key)
+            if isinstance(raw, str) and raw.startswith("="):
+                raise InputError(display, "a typed value, not a formula (paste values only)", sheet=sheet_name,
+                                 row=excel_row, column=header_name(key), found=raw)
+        code_text = cleaning.normalize_text(code_cell)
+        value_text = cleaning.normalize_text(value_cell)
+        if not code_text:
+            if value_text:
+                raise InputError(display, "an indicator code in the same row as the value", sheet=sheet_name,
+                                 row=excel_row, column=header_name("code"), found=code_cell)
+            continue
+        if not cleaning.looks_like_code(code_text):
+            if value_text:
+                raise InputError(display, "an indicator code such as 1.2.1.1", sheet=sheet_name, row=excel_row,
+                                 column=header_name("code"), found=code_cell)
+            heading_rows += 1  # a section heading such as "Objetivo 1" or "Producto 1.2.1"
+            continue
+        if isinstance(code_cell, (int, float)):
+            raise InputError(display, "an indicator code written as text, e.g. 1.2.1.1 (Excel turned it into a "
+                             "number; format the column as Text)", sheet=sheet_name, row=excel_row,
+                             column=header_name("code"), found=code_cell)
+        code = cleaning.normalize_code(code_text)
+        depth = cleaning.code_depth(code)
+        if depth < 4:
+            heading_rows += 1  # an output or outcome heading row, e.g. "1.2.1"
+            if value_text:
+                raise InputError(display, "values only on indicator rows (four-part codes such as 1.2.1.1)",
+                                 sheet=sheet_name, row=excel_row, column=header_name("value"), found=value_cell)
+            continue
+        if depth > 4:
+            raise InputError(display, "an indicator code with four parts, such as 1.2.1.1", sheet=sheet_name,
+                             row=excel_row, column=header_name("code"), found=code_cell)
+        try:
+            clean = cleaning.parse_cumulative_value(value_cell)
+        except cleaning.CellFormatError as exc:
+            raise InputError(display, exc.expected, sheet=sheet_name, row=excel_row, column=header_name("value"),
+                             found=value_cell) from None
+        records.append(ProgressRecord(
+            indicator_id=code,
+            quarter=str(quarter),
+            value=clean.value,
+            value_raw="" if value_cell is None else str(value_cell),
+            value_flag=clean.flag,
+            footnote_mark=clean.footnote_mark,
+            comment=cleaning.normalize_text(cell("comment")),
+            source_file=display,
+            source_sheet=sheet_name,
+            source_row=excel_row,
+            source_column=header_name("value"),
+        ))
+    if not records:
+        raise InputError(display, "at least one indicator row under the header", sheet=sheet_name,
+                         row=header_index + 1, found="no indicator rows")
+    return ProgressReport(display, quarter, sheet_name, header_index + 1, records, ignored, heading_rows)
+
+
+READERS: dict[str, Callable[..., ProgressReport]] = {
+    "progress_report": read_progress_report,
+}
