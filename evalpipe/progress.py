@@ -17,8 +17,8 @@ PROGRESS_DIR = "progress_reports"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb")
 
 TIDY_COLUMNS = [
-    "indicator_id", "output_id", "quarter", "value", "value_raw", "value_flag", "footnote_mark", "comment",
-    "source_file", "source_sheet", "source_row", "source_column", "change_from_previous",
+    "indicator_id", "code_raw", "output_id", "quarter", "value", "value_raw", "value_flag", "footnote_mark", "comment",
+    "source_file", "source_sheet", "source_row", "source_column", "source_code_column", "change_from_previous",
 ]
 
 
@@ -96,9 +96,9 @@ def tidy_progress(reports: list[ProgressReport], lfm: Logframe) -> pd.DataFrame:
     quarters = sorted({str(report.quarter) for report in reports}, key=lambda q: (int(q[:4]), q[-1]))
     present = {(record["indicator_id"], record["quarter"]) for record in records}
     missing = [
-        {"indicator_id": iid, "quarter": q, "value": None, "value_raw": "", "value_flag": cleaning.NOT_REPORTED,
+        {"indicator_id": iid, "code_raw": "", "quarter": q, "value": None, "value_raw": "", "value_flag": cleaning.NOT_REPORTED,
          "footnote_mark": False, "comment": "", "source_file": "", "source_sheet": "", "source_row": None,
-         "source_column": ""}
+         "source_column": "", "source_code_column": ""}
         for iid in lfm.output_indicator_ids for q in quarters if (iid, q) not in present
     ]
     columns = [c for c in TIDY_COLUMNS if c not in ("output_id", "change_from_previous")]
@@ -120,3 +120,36 @@ def build_progress_table(raw_dir: Path, lfm: Logframe, cutoff: Quarter, project_
     """Clean stage in one call: read the reports up to ``cutoff`` and return the tidy table."""
     reports, inventory = read_reports(raw_dir, cutoff, project_root)
     return tidy_progress(reports, lfm), inventory, reports
+
+
+def read_tidy(path: Path) -> pd.DataFrame:
+    """Read the tidy table back with the dtypes the validation suite expects."""
+    table = pd.read_csv(path, dtype={"indicator_id": str, "code_raw": str, "output_id": str, "quarter": str, "value_raw": str,
+                                     "value_flag": str, "comment": str, "source_file": str, "source_sheet": str,
+                                     "source_column": str, "source_code_column": str},
+                        keep_default_na=False, na_values={"value": [""], "change_from_previous": [""],
+                                                          "source_row": [""]})
+    table["value"] = pd.to_numeric(table["value"], errors="coerce").astype("float64")
+    table["change_from_previous"] = pd.to_numeric(table["change_from_previous"], errors="coerce").astype("float64")
+    table["source_row"] = pd.to_numeric(table["source_row"], errors="coerce").astype("Int64")
+    table["footnote_mark"] = table["footnote_mark"].astype(str).str.lower().eq("true")
+    return table
+
+
+def report_summary(reports: list[ProgressReport]) -> pd.DataFrame:
+    """What each workbook gave: the sheet used, the header row, indicator and heading rows, other sheets."""
+    return pd.DataFrame([{
+        "quarter": str(report.quarter), "file": Path(report.file).name, "sheet": report.sheet,
+        "header_row": report.header_row, "indicator_rows": len(report.records), "heading_rows": report.heading_rows,
+        "sheets_ignored": ", ".join(report.ignored_sheets),
+    } for report in reports])
+
+
+def flag_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Count of values by quarter and flag, plus the footnote marks cut: the cleaning at a glance."""
+    pivot = pd.crosstab(table["quarter"], table["value_flag"]).reindex(columns=list(cleaning.VALUE_FLAGS),
+                                                                       fill_value=0)
+    pivot["footnote_marks"] = table.groupby("quarter")["footnote_mark"].sum().astype(int)
+    respelled = table["value_flag"].ne(cleaning.NOT_REPORTED) & table["code_raw"].ne(table["indicator_id"])
+    pivot["codes_respelled"] = respelled.groupby(table["quarter"]).sum().astype(int)
+    return pivot

@@ -51,6 +51,7 @@ class ProgressRecord:
     """One indicator row of one quarterly report, with where it came from."""
 
     indicator_id: str
+    code_raw: str
     quarter: str
     value: float | None
     value_raw: str
@@ -61,6 +62,7 @@ class ProgressRecord:
     source_sheet: str
     source_row: int
     source_column: str
+    source_code_column: str
 
 
 @dataclass
@@ -235,6 +237,7 @@ def read_progress_report(path: Path, display: str | None = None) -> ProgressRepo
                              found=value_cell) from None
         records.append(ProgressRecord(
             indicator_id=code,
+            code_raw=str(code_cell),
             quarter=str(quarter),
             value=clean.value,
             value_raw="" if value_cell is None else str(value_cell),
@@ -245,6 +248,7 @@ def read_progress_report(path: Path, display: str | None = None) -> ProgressRepo
             source_sheet=sheet_name,
             source_row=excel_row,
             source_column=header_name("value"),
+            source_code_column=header_name("code"),
         ))
     if not records:
         raise InputError(display, "at least one indicator row under the header", sheet=sheet_name,

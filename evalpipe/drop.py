@@ -1,0 +1,75 @@
+"""The data drop: what a raw folder declares about itself (data/raw/drop.yaml) and its file hashes."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import InputError
+
+DROP_FILE = "drop.yaml"
+ORIGINS = ("synthetic", "real")
+
+BANNER = {
+    "synthetic": {
+        "es": "DATOS SINTÉTICOS DE DEMOSTRACIÓN: no son datos del proyecto; reproducen las cifras publicadas.",
+        "en": "SYNTHETIC DEMONSTRATION DATA: not project data; built to reproduce the published figures.",
+    },
+    "real": {"es": "", "en": ""},
+}
+
+
+@dataclass(frozen=True)
+class DataDrop:
+    drop_id: str
+    data_origin: str
+    drop_date: str
+    description: str
+
+    @property
+    def synthetic(self) -> bool:
+        return self.data_origin == "synthetic"
+
+    def banner(self, lang: str = "es") -> str:
+        return BANNER[self.data_origin].get(lang, "")
+
+
+def load_drop(raw_dir: Path) -> DataDrop:
+    path = Path(raw_dir) / DROP_FILE
+    if not path.exists():
+        raise InputError(f"{Path(raw_dir).name}/{DROP_FILE}", "a drop.yaml that declares the data drop "
+                         "(drop_id, data_origin, drop_date; see data/raw/README.md)", found="missing file")
+    with path.open(encoding="utf-8") as handle:
+        content = yaml.safe_load(handle) or {}
+    for key in ("drop_id", "data_origin", "drop_date"):
+        if key not in content:
+            raise InputError(DROP_FILE, f"a '{key}' entry", found="missing")
+    if content["data_origin"] not in ORIGINS:
+        raise InputError(DROP_FILE, "data_origin 'synthetic' or 'real'", column="data_origin",
+                         found=content["data_origin"])
+    return DataDrop(str(content["drop_id"]), content["data_origin"], str(content["drop_date"]),
+                    str(content.get("description", "")).strip())
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def input_hashes(raw_dir: Path, project_root: Path) -> dict[str, str]:
+    """SHA-256 of every file of the drop, keyed by its path relative to the project."""
+    raw_dir = Path(raw_dir)
+    out = {}
+    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file() and not p.name.startswith(("~$", "."))):
+        try:
+            key = str(path.resolve().relative_to(Path(project_root).resolve()))
+        except ValueError:
+            key = str(path.relative_to(raw_dir))
+        out[key] = sha256_file(path)
+    return out

@@ -1,0 +1,154 @@
+"""Great Expectations 1.x suites stored as JSON in ``expectations/``, run on the tidy tables.
+
+Suites are static files a reviewer can read; what depends on the data drop (the LFM's codes, the
+project's quarters) enters as suite parameters (``{"$PARAMETER": ...}``) at run time.
+A failed suite becomes one message that names the file, sheet, row and column of the first
+offending value, using the provenance columns every tidy table carries.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import ValidationFailed
+
+PROVENANCE = ("source_file", "source_sheet", "source_row", "source_column")
+# Which provenance column names the cell a problem is about: the suite's meta "column" says
+# "code" (the indicator code cell) or "value" (the value cell).
+CELL_COLUMN = {"code": "source_code_column", "value": "source_column"}
+
+
+@dataclass
+class SuiteOutcome:
+    """One suite's run: the GX result (JSON-ready), a table of expectations and the problems found."""
+
+    suite: str
+    success: bool
+    summary: pd.DataFrame  # one row per expectation
+    problems: pd.DataFrame  # one row per offending table row (with provenance)
+    result_json: dict
+
+
+def load_suite_json(expectations_dir: Path, name: str) -> dict:
+    path = Path(expectations_dir) / f"{name}.json"
+    with path.open(encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _describe(config: dict) -> str:
+    kwargs = {k: v for k, v in config["kwargs"].items() if k not in ("row_condition", "condition_parser")}
+    shown = ", ".join(f"{k}={v if not isinstance(v, list) or len(v) < 6 else str(len(v)) + ' values'}"
+                      for k, v in kwargs.items())
+    return f"{config['type']}({shown})"
+
+
+def _problem_rows(table: pd.DataFrame, config: dict, result: dict) -> list[dict]:
+    meta = config.get("meta", {})
+    expected = meta.get("expected", config["type"])
+    kwargs = config["kwargs"]
+    column = kwargs.get("column")
+    rows = []
+    indexes = result.get("unexpected_index_list") or []
+    if indexes and isinstance(indexes[0], dict):  # compound-column expectations return dicts
+        indexes = [item.get("index", item) for item in indexes]
+    for index in indexes:
+        if index not in table.index:
+            continue
+        record = table.loc[index]
+        found = record[column] if column else ", ".join(str(record[c]) for c in kwargs.get("column_list", []))
+        if config["type"] == "expect_column_values_to_be_between" and column == "change_from_previous":
+            found = f"{record['value']:g}, lower than the earlier {record['value'] - record['change_from_previous']:g}"
+        cell_column = CELL_COLUMN.get(meta.get("column") or "", "source_column")
+        rows.append({
+            "expectation": config["type"], "expected": expected,
+            **{key: record.get(key, "") for key in PROVENANCE},
+            "source_column": record.get(cell_column, record.get("source_column", "")),
+            "indicator_id": record.get("indicator_id", ""), "quarter": record.get("quarter", ""),
+            "found": str(found),
+        })
+    if not rows and config["type"] == "expect_column_distinct_values_to_contain_set":
+        observed = set(result.get("observed_value") or [])
+        for missing in sorted(set(kwargs["value_set"]) - observed):
+            rows.append({"expectation": config["type"], "expected": expected, "source_file": "(all reports)",
+                         "source_sheet": "", "source_row": None, "source_column": "", "indicator_id": missing,
+                         "quarter": "", "found": f"no row for indicator {missing}"})
+    if not rows:
+        rows.append({"expectation": config["type"], "expected": expected, "source_file": "(whole table)",
+                     "source_sheet": "", "source_row": None, "source_column": "", "indicator_id": "",
+                     "quarter": "", "found": str(result.get("observed_value", result))})
+    return rows
+
+
+def run_suite(table: pd.DataFrame, suite_json: dict, parameters: dict, data_docs_dir: Path | None = None
+              ) -> SuiteOutcome:
+    """Validate ``table`` with the suite; optionally build Data Docs into ``data_docs_dir``."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx  # heavy (seconds): imported only by the validation stage
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    suite_config = {k: v for k, v in suite_json.items() if k in ("name", "expectations", "meta")}
+    suite = context.suites.add(gx.ExpectationSuite(**suite_config))
+    asset = context.data_sources.add_pandas(f"{suite.name}_source").add_dataframe_asset(suite.name)
+    batch = asset.add_batch_definition_whole_dataframe("whole_table")
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{suite.name}_validation", data=batch, suite=suite))
+    actions = []
+    if data_docs_dir is not None:
+        context.add_data_docs_site(site_name="run", site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                              "base_directory": str(Path(data_docs_dir).resolve())},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        })
+        actions.append(gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=["run"]))
+    checkpoint = context.checkpoints.add(gx.Checkpoint(
+        name=f"{suite.name}_checkpoint", validation_definitions=[definition], actions=actions,
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": []}))
+    checkpoint_result = checkpoint.run(batch_parameters={"dataframe": table}, expectation_parameters=parameters)
+    validation = next(iter(checkpoint_result.run_results.values()))
+
+    summary_rows, problems = [], []
+    for result in validation.results:
+        config = result.expectation_config.to_json_dict()
+        config["meta"] = config.get("meta") or {}
+        summary_rows.append({
+            "suite": suite.name, "expectation": config["type"], "column": config["kwargs"].get("column", ""),
+            "description": config["meta"].get("expected", ""), "success": bool(result.success),
+            "unexpected_count": result.result.get("unexpected_count", 0 if result.success else None),
+        })
+        if not result.success:
+            problems.extend(_problem_rows(table, config, result.result))
+    return SuiteOutcome(suite=suite.name, success=bool(validation.success), summary=pd.DataFrame(summary_rows),
+                        problems=pd.DataFrame(problems), result_json=validation.describe_dict())
+
+
+def problem_message(outcome: SuiteOutcome, details_path: str | None = None) -> str:
+    """One line a consultant can act on: the first problem with its provenance, then how many more."""
+    first = outcome.problems.iloc[0]
+    where = [f"file {first['source_file']}"]
+    if first["source_sheet"]:
+        where.append(f"sheet '{first['source_sheet']}'")
+    if pd.notna(first["source_row"]) and first["source_row"] not in ("", None):
+        where.append(f"row {int(first['source_row'])}")
+    if first["source_column"]:
+        where.append(f"column '{first['source_column']}'")
+    context = f" (indicator {first['indicator_id']}, {first['quarter']})" if first["indicator_id"] and first["quarter"] else ""
+    text = (f"data validation failed (suite {outcome.suite}): {', '.join(where)}{context}: "
+            f"expected {first['expected']}; found {first['found']!r}")
+    more = len(outcome.problems) - 1
+    if more:
+        text += f" (+{more} more problem{'s' if more > 1 else ''}"
+        text += f": see {details_path})" if details_path else ")"
+    return text
+
+
+def raise_on_failure(outcome: SuiteOutcome, details_path: str | None = None) -> None:
+    if not outcome.success:
+        raise ValidationFailed(problem_message(outcome, details_path))

@@ -1,0 +1,223 @@
+"""Write the stage notebooks in notebooks/ from the cell sources below (no outputs).
+
+The notebooks are the reviewer's view of each stage; keeping their source here lets a change to a
+notebook be reviewed as a diff of text. Run: python scripts/make_notebooks.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PARAMETERS = '''# Parameters (Papermill injects the run's values after this cell)
+evaluation = "midterm"
+cutoff = "2020Q2"
+lang = "es"
+raw_dir = "data/raw"
+processed_dir = "data/processed/midterm-2020Q2"
+run_dir = "reports/midterm-2020Q2"
+expectations_dir = "expectations"'''
+
+SETUP = '''from pathlib import Path
+
+import pandas as pd
+from IPython.display import Markdown, display
+
+from evalpipe.drop import load_drop
+
+pd.set_option("display.max_columns", 30)
+pd.set_option("display.width", 160)
+drop = load_drop(Path(raw_dir))
+display(Markdown(f"**{drop.banner(lang)}**" if drop.synthetic else f"Data drop: {drop.drop_id}"))
+print(f"evaluation={evaluation} cutoff={cutoff} lang={lang} drop={drop.drop_id} ({drop.data_origin}, {drop.drop_date})")'''
+
+
+def notebook(cells: list) -> nbformat.NotebookNode:
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    for index, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{index:02d}"
+    return nb
+
+
+def parameters_cell():
+    cell = new_code_cell(PARAMETERS)
+    cell.metadata["tags"] = ["parameters"]
+    return cell
+
+
+CLEAN = notebook([
+    new_markdown_cell("""# 1. Clean: quarterly progress reports → one tidy table
+
+The project team reports the cumulative value of every output indicator in a workbook each quarter (§38, §153).
+This stage reads every workbook **up to the cut-off quarter** (later reports are listed, never opened), finds the
+indicator table under the title block, and writes one row per indicator × quarter to
+`data/processed/<run>/progress_indicators.csv`, each value with its provenance (file, sheet, row, column).
+
+The cleaning rules live in `evalpipe.cleaning` and `evalpipe.readers` (tested in `tests/`); this notebook only
+shows what they did."""),
+    parameters_cell(),
+    new_code_cell(SETUP),
+    new_markdown_cell("## What was read\nThe logframe (LFM 2019) and the progress reports found in the drop."),
+    new_code_cell('''from evalpipe import progress
+from evalpipe.lfm import load_logframe
+from evalpipe.quarters import parse_quarter
+
+lfm = load_logframe(Path(raw_dir) / "lfm", Path("."))
+cutoff_quarter = parse_quarter(cutoff)
+table, inventory, reports = progress.build_progress_table(Path(raw_dir), lfm, cutoff_quarter, Path("."))
+print(f"LFM: {len(lfm.outputs)} outputs, {len(lfm.output_indicators)} output indicators")
+inventory.as_frame()'''),
+    new_code_cell('''progress.report_summary(reports)'''),
+    new_markdown_cell("""## Cleaning rules applied
+| written form | read as | flag |
+|---|---|---|
+| `1.2.1.1.`, ` 1.2.1.1`, `1.2.1.1` + no-break space | `1.2.1.1` | (code respelled) |
+| `1,046`, `1.046`, `1 046` | 1046 | `reported` |
+| `268*`, `7**`, `12(1)` (footnote marks) | 268, 7, 12 | `reported` + `footnote_mark` |
+| `NA`, `N/A` | no value | `not_applicable` (indicator not yet in the LFM) |
+| `¿?`, `?`, `s.d.` | no value | `unknown` |
+| empty cell, `-` | no value | `blank` |
+| indicator missing from a report | no value | `not_reported` |
+| `Objetivo 1`, `1.2.1` (section and output headings) | skipped | |
+
+Counts of each flag by quarter:"""),
+    new_code_cell('''progress.flag_summary(table)'''),
+    new_markdown_cell("## Result\nThe tidy table (one row per indicator × quarter) is written for the validation stage."),
+    new_code_cell('''out_dir = Path(processed_dir)
+out_dir.mkdir(parents=True, exist_ok=True)
+table.to_csv(out_dir / "progress_indicators.csv", index=False, lineterminator="\\n")
+inventory.as_frame().to_csv(out_dir / "progress_reports_read.csv", index=False, lineterminator="\\n")
+print(f"{len(table)} rows = {table['indicator_id'].nunique()} indicators x {table['quarter'].nunique()} quarters")
+table.groupby("quarter").agg(rows=("indicator_id", "size"), with_value=("value", "count"))'''),
+])
+
+VALIDATE = notebook([
+    new_markdown_cell("""# 2. Validate: Great Expectations suites
+
+The suite `expectations/progress_indicators.json` states what the tidy table must satisfy: its columns and types,
+indicator codes known to the LFM, quarters within the project's life, values non-negative, cumulative values
+that never go down, one value per indicator and quarter. What depends on the drop (the LFM's codes, the project's
+quarters) is passed as suite parameters. A failed expectation stops the run with one message naming the file,
+sheet, row and column of the first problem; all problems are saved in `validation/problems.csv`."""),
+    parameters_cell(),
+    new_code_cell(SETUP),
+    new_code_cell('''import json
+
+import yaml
+
+from evalpipe import cleaning, progress, validation
+from evalpipe.lfm import load_logframe
+from evalpipe.quarters import parse_quarter, quarter_range
+
+lfm = load_logframe(Path(raw_dir) / "lfm", Path("."))
+project = yaml.safe_load((Path(raw_dir) / "lfm" / "project.yaml").read_text(encoding="utf-8"))
+table = progress.read_tidy(Path(processed_dir) / "progress_indicators.csv")
+suite = validation.load_suite_json(Path(expectations_dir), "progress_indicators")
+suite_parameters = {
+    "known_indicator_ids": lfm.output_indicator_ids,
+    "project_quarters": [str(q) for q in quarter_range(parse_quarter(project["first_quarter"]),
+                                                       parse_quarter(project["last_quarter"]))],
+    "value_flags": list(cleaning.VALUE_FLAGS),
+}
+print(f"suite {suite['name']}: {len(suite['expectations'])} expectations on {len(table)} rows")
+print(f"project quarters {suite_parameters['project_quarters'][0]}..{suite_parameters['project_quarters'][-1]}")'''),
+    new_code_cell('''out_dir = Path(run_dir) / "validation"
+out_dir.mkdir(parents=True, exist_ok=True)
+outcome = validation.run_suite(table, suite, suite_parameters, data_docs_dir=Path(run_dir) / "data_docs")
+(out_dir / f"{outcome.suite}_result.json").write_text(json.dumps(outcome.result_json, indent=1, default=str), encoding="utf-8")
+outcome.summary.to_csv(out_dir / "summary.csv", index=False, lineterminator="\\n")
+outcome.problems.to_csv(out_dir / "problems.csv", index=False, lineterminator="\\n")
+outcome.summary[["expectation", "column", "description", "success", "unexpected_count"]]'''),
+    new_markdown_cell("## Result"),
+    new_code_cell('''print(f"{outcome.suite}: {'PASSED' if outcome.success else 'FAILED'} "
+      f"({int(outcome.summary['success'].sum())} of {len(outcome.summary)} expectations met)")
+validation.raise_on_failure(outcome, details_path=str(out_dir / "problems.csv"))'''),
+])
+
+OUTPUTS = notebook([
+    new_markdown_cell("""# 3. Output indicators and output status (§155)
+
+**Current value** = the cumulative value of the last report at or before the cut-off (§38).
+**Progress** = current / target × 100 (Annex 16). Output indicator baselines are 0 (§114).
+
+Indicator status: `achieved` if current ≥ target; `in_progress` if baseline < current < target; `no_progress` if
+current = baseline; `not_measured` if no value was reported up to the cut-off (never counted as zero).
+
+Output status (§155): `delivered` if all its indicators reached their targets; `in_progress` if at least one shows
+progress; `in_progress_at_risk` if, in addition, its performance could be significantly conditioned by Covid-19
+(the evaluators' judgement per output, `data/raw/lfm/covid_risk_outputs.csv`); `not_delivered` if none shows
+progress. Outputs not delivered because all their indicators are scheduled after the cut-off carry the mark
+`scheduled_after_cutoff` (Table 1's asterisk)."""),
+    parameters_cell(),
+    new_code_cell(SETUP),
+    new_code_cell('''from evalpipe import outputs, progress
+from evalpipe.export import write_table
+from evalpipe.labels import label
+from evalpipe.lfm import load_logframe
+from evalpipe.quarters import parse_quarter
+
+lfm = load_logframe(Path(raw_dir) / "lfm", Path("."))
+table = progress.read_tidy(Path(processed_dir) / "progress_indicators.csv")
+cutoff_quarter = parse_quarter(cutoff)
+indicators = outputs.compute_output_indicators(table, lfm, cutoff_quarter)
+status = outputs.compute_output_status(indicators, lfm)
+print(f"{len(indicators)} output indicators, {len(status)} outputs at the cut-off {cutoff}")'''),
+    new_markdown_cell("## Output indicators at the cut-off"),
+    new_code_cell('''view = indicators[["output_id", "indicator_id", "baseline", "current", "target", "progress_pct", "status", "value_quarter"]].copy()
+view["status"] = view["status"].map(lambda code: label(code, lang))
+view'''),
+    new_markdown_cell("## Status counts"),
+    new_code_cell('''counts = outputs.status_counts(indicators, outputs.INDICATOR_STATUSES)
+counts.assign(label=counts["status"].map(lambda code: label(code, lang)))'''),
+    new_markdown_cell("## Output status (§155)"),
+    new_code_cell('''status_view = status.copy()
+status_view["label"] = status_view["status"].map(lambda code: label(code, lang))
+status_view'''),
+    new_code_cell('''counts = outputs.status_counts(status, outputs.OUTPUT_STATUSES)
+counts.assign(label=counts["status"].map(lambda code: label(code, lang)))'''),
+    new_markdown_cell("## Result\nTables written to `tables/` of the run folder."),
+    new_code_cell('''tables = Path(run_dir) / "tables"
+for name, frame in {"output_indicators": indicators, "output_status": status}.items():
+    print(write_table(frame, tables / f"{name}.csv", drop))'''),
+])
+
+AUDIT = notebook([
+    new_markdown_cell("""# 4. Consistency audit against the published report
+
+The report's published tables (Annex 16, Table 1) and the figures its narrative gives (§38, §117, §154, §155) are
+in `data/raw/published_report/`. This stage — and only this stage — reads them, to list every place where they
+differ from what the data and the report's own rules give. Each row names the published value, the computed
+value and the rule."""),
+    parameters_cell(),
+    new_code_cell(SETUP),
+    new_code_cell('''from evalpipe import audit
+from evalpipe.export import write_table
+from evalpipe.lfm import load_logframe
+
+lfm = load_logframe(Path(raw_dir) / "lfm", Path("."))
+tables = Path(run_dir) / "tables"
+indicators = pd.read_csv(tables / "output_indicators.csv", dtype={"output_id": str, "indicator_id": str})
+status = pd.read_csv(tables / "output_status.csv", dtype={"output_id": str, "component_id": str})
+lfm_counts = {"outputs": len(lfm.outputs), "output_indicators": len(lfm.output_indicators)}
+findings = audit.consistency_audit(Path(raw_dir), indicators, status, lfm_counts)
+print(f"{len(findings)} differences between the published report and the computed tables")'''),
+    new_markdown_cell("## Differences by check"),
+    new_code_cell('''findings.groupby(["check", "source"]).size().rename("n").reset_index() if len(findings) else findings'''),
+    new_markdown_cell("## Every difference"),
+    new_code_cell('''pd.set_option("display.max_colwidth", 120)
+findings[["source", "item_id", "field", "published_value", "computed_value", "note"]]'''),
+    new_code_cell('''print(write_table(findings, tables / "consistency_audit.csv", drop))'''),
+])
+
+if __name__ == "__main__":
+    for name, nb in {"01_clean": CLEAN, "02_validate": VALIDATE, "03_output_indicators": OUTPUTS,
+                     "04_consistency_audit": AUDIT}.items():
+        nbformat.validate(nb)
+        nbformat.write(nb, ROOT / "notebooks" / f"{name}.ipynb")
+        print(f"notebooks/{name}.ipynb")
