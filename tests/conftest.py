@@ -1,0 +1,71 @@
+"""Shared fixtures: the project root, the shipped logframe, and a small workbook writer."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def lfm():
+    from evalpipe.lfm import load_logframe
+
+    return load_logframe(ROOT / "data" / "raw" / "lfm", ROOT)
+
+
+@pytest.fixture(scope="session")
+def annex16() -> pd.DataFrame:
+    return pd.read_csv(FIXTURES / "published" / "output_indicators_q2_2020.csv", dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="session")
+def table1() -> pd.DataFrame:
+    return pd.read_csv(FIXTURES / "published" / "output_status_table1.csv", dtype=str, keep_default_na=False)
+
+
+HEADER = ["Código", "Indicador", "Meta", "Valor acumulado", "Comentarios"]
+
+
+def write_workbook(path: Path, rows: list[list], sheet: str = "Indicadores", title: list[str] | None = None,
+                   header: list[str] | None = HEADER, extra_sheets: dict[str, list[list]] | None = None) -> Path:
+    """A progress-report-like workbook: title lines, a header row, then ``rows``."""
+    workbook = openpyxl.Workbook()
+    ws = workbook.active
+    ws.title = sheet
+    for line in title if title is not None else ["Informe de progreso trimestral", "Periodo: abril - junio 2020", ""]:
+        ws.append([line])
+    if header:
+        ws.append(header)
+    for row in rows:
+        ws.append(row)
+    for name, content in (extra_sheets or {}).items():
+        other = workbook.create_sheet(name)
+        for row in content:
+            other.append(row)
+    workbook.save(path)
+    return path
+
+
+@pytest.fixture
+def workbook_writer():
+    return write_workbook
+
+
+@pytest.fixture
+def raw_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped data drop."""
+    target = tmp_path / "raw"
+    shutil.copytree(ROOT / "data" / "raw", target)
+    return target

@@ -1,0 +1,134 @@
+"""End to end: `pipeline.py run` in a copy of the project, its outputs, the cut-off, bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import openpyxl
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+Q2_WORKBOOK = "data/raw/progress_reports/Informe_progreso_2020T2 (v2).xlsx"
+
+
+def run(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "pipeline.py", *args], cwd=project, capture_output=True, text=True,
+                          timeout=600)
+
+
+def tree_hashes(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A copy of the project with the shipped drop, after one successful mid-term run."""
+    target = tmp_path_factory.mktemp("project")
+    for name in ("notebooks", "expectations", "data/raw"):
+        shutil.copytree(ROOT / name, target / name)
+    shutil.copy(ROOT / "pipeline.py", target / "pipeline.py")
+    result = run(target, "run")
+    assert result.returncode == 0, result.stderr
+    return target
+
+
+def test_run_publishes_notebooks_data_docs_and_tables(project):
+    run_dir = project / "reports" / "midterm-2020Q2"
+    for stem in ("01_clean", "02_validate", "03_output_indicators", "04_consistency_audit"):
+        assert (run_dir / "notebooks" / f"{stem}.ipynb").exists()
+        assert (run_dir / "notebooks" / f"{stem}.html").stat().st_size > 10_000
+    assert (run_dir / "data_docs" / "index.html").exists()
+    indicators = pd.read_csv(run_dir / "tables" / "output_indicators.csv", dtype={"indicator_id": str})
+    status = pd.read_csv(run_dir / "tables" / "output_status.csv", dtype={"output_id": str})
+    audit = pd.read_csv(run_dir / "tables" / "consistency_audit.csv", dtype=str)
+    assert len(indicators) == 48 and len(status) == 18 and len(audit) > 0
+    assert {"output_id", "indicator_id", "baseline", "current", "target", "progress_pct", "status"} <= set(indicators)
+    assert set(indicators["data_origin"]) == {"synthetic"}
+    assert set(status["status"]) <= {"delivered", "in_progress", "in_progress_at_risk", "not_delivered"}
+    assert (project / "data" / "processed" / "midterm-2020Q2" / "progress_indicators.csv").exists()
+
+
+def test_executed_notebooks_record_parameters_and_no_absolute_paths(project):
+    run_dir = project / "reports" / "midterm-2020Q2"
+    notebook = nbformat.read(run_dir / "notebooks" / "03_output_indicators.ipynb", as_version=4)
+    injected = [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and 'cutoff = "2020Q2"' in injected[0].source
+    for path in run_dir.rglob("*"):
+        if path.suffix in (".ipynb", ".html", ".csv", ".json"):
+            assert str(project) not in path.read_text(encoding="utf-8", errors="replace"), path
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["data_drop"]["data_origin"] == "synthetic"
+    assert any(key.endswith(".xlsx") for key in manifest["inputs_sha256"])
+
+
+def test_later_cutoff_uses_the_2020q4_report_in_its_own_folder(project):
+    before = tree_hashes(project / "reports" / "midterm-2020Q2")
+    result = run(project, "run", "--cutoff", "2020Q4")
+    assert result.returncode == 0, result.stderr
+    assert tree_hashes(project / "reports" / "midterm-2020Q2") == before
+    q4 = pd.read_csv(project / "reports" / "midterm-2020Q4" / "tables" / "output_indicators.csv",
+                     dtype={"indicator_id": str}).set_index("indicator_id")
+    q2 = pd.read_csv(project / "reports" / "midterm-2020Q2" / "tables" / "output_indicators.csv",
+                     dtype={"indicator_id": str}).set_index("indicator_id")
+    assert set(q4["value_quarter"]) == {"2020Q4"} and set(q2["value_quarter"]) == {"2020Q2"}
+    assert (q4["current"] >= q2["current"]).all() and (q4["current"] > q2["current"]).any()
+
+
+def _set_cell(path: Path, code: str, value) -> tuple[str, int, str]:
+    """Write ``value`` into the value cell of indicator ``code``; return (sheet, row, header)."""
+    from evalpipe.readers import read_progress_report
+
+    report = read_progress_report(path)
+    record = next(r for r in report.records if r.indicator_id == code)
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook[record.source_sheet]
+    headers = [cell.value for cell in sheet[report.header_row]]
+    sheet.cell(row=record.source_row, column=headers.index(record.source_column) + 1, value=value)
+    workbook.save(path)
+    return record.source_sheet, record.source_row, record.source_column
+
+
+@pytest.mark.parametrize("code, value, expected_words", [
+    ("2.1.2.1", "mil cuarenta", "expected a count such as 268"),      # clean stage: unreadable value
+    ("2.1.2.1", 900, "not lower than the one reported in an earlier quarter"),  # validate: goes down
+])
+def test_bad_input_stops_the_run_and_changes_nothing(project, tmp_path, code, value, expected_words):
+    bad = tmp_path / "bad"
+    shutil.copytree(project, bad)
+    workbook = bad / Q2_WORKBOOK
+    sheet, row, header = _set_cell(workbook, code, value)
+    raw_before = tree_hashes(bad / "data" / "raw")
+    reports_before = tree_hashes(bad / "reports" / "midterm-2020Q2")
+    result = run(bad, "run")
+    assert result.returncode == 1
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("error: stage ")
+    assert f"file {Q2_WORKBOOK}" in first and f"sheet '{sheet}'" in first
+    assert f"row {row}" in first and f"column '{header}'" in first and expected_words in first
+    assert "Traceback" not in result.stderr
+    assert tree_hashes(bad / "data" / "raw") == raw_before
+    assert tree_hashes(bad / "reports" / "midterm-2020Q2") == reports_before
+    kept = next(line for line in result.stderr.splitlines() if line.startswith("partial notebook kept: "))
+    assert (bad / kept.split(": ", 1)[1]).exists()
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--cutoff", "2020Q3"], "no progress report for that quarter"),
+    (["--cutoff", "2020-06"], "is not a quarter"),
+    (["--raw", "/tmp"], "outside the project"),
+    (["--lang", "fr"], "Invalid value"),
+])
+def test_bad_parameters_exit_2_before_any_notebook_runs(project, args, words):
+    result = run(project, "run", *args)
+    assert result.returncode == 2
+    assert words in result.stderr
+    assert "running notebooks" not in result.stdout
