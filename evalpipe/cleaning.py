@@ -82,13 +82,16 @@ def parse_cumulative_value(cell: object) -> CleanValue:
 
     Accepted: numbers; text numbers with thousands separators ("1,046", "1.046", "1 046");
     trailing footnote marks ("268*", "7**", "12(1)"); "NA"; "¿?"; blanks.
-    A decimal written with a comma ("2,5") is refused: cumulative values are counts.
+    Cumulative values are counts: a fraction ("2,5", "1.04") is refused, and a dot followed by exactly
+    three digits is a thousands separator ("1.046" = 1046, as written in Spanish).
     """
     if isinstance(cell, bool):
         raise CellFormatError("a number, 'NA', '¿?' or an empty cell", cell)
     if isinstance(cell, (int, float)):
         if isinstance(cell, float) and math.isnan(cell):
             return CleanValue(None, BLANK)
+        if not float(cell).is_integer():
+            raise CellFormatError("a whole number (cumulative values are counts)", cell)
         return CleanValue(float(cell), REPORTED)
     text = normalize_text(cell)
     folded = text.lower()
@@ -106,7 +109,9 @@ def parse_cumulative_value(cell: object) -> CleanValue:
     if _THOUSANDS.match(text):
         return CleanValue(float(re.sub(r"[.,' ]", "", text)), REPORTED, footnote)
     if _PLAIN_NUMBER.match(text):
-        return CleanValue(float(text), REPORTED, footnote)
+        number = float(text)
+        if number.is_integer():
+            return CleanValue(number, REPORTED, footnote)
     raise CellFormatError(
         "a count such as 268 or 1,046 (a footnote mark like 268* is allowed), 'NA', '¿?' or an empty cell",
         cell,

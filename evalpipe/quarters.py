@@ -69,17 +69,23 @@ def _fold(text: str) -> str:
 
 
 def quarter_from_period(text: str) -> Quarter | None:
-    """The quarter of a Spanish period line such as "Periodo: abril - junio 2019".
+    """The quarter of a period line: "Trimestre: 2019-T3", "Periodo: abril - junio 2019",
+    "octubre 2019 - marzo 2020" (the quarter of the last month, with that month's year).
 
-    Returns None when the text names no month range and no quarter code.
+    A quarter code wins over month names; returns None when the text names neither.
     """
+    code = find_quarter(str(text))
+    if code is not None:
+        return code
     folded = _fold(str(text))
-    months = [(m.start(), _MONTHS_ES[m.group(0)]) for m in re.finditer("|".join(_MONTHS_ES), folded)]
-    year = re.search(r"(?:19|20)\d{2}", folded)
-    if months and year:
-        last_month = sorted(months)[-1][1]
-        return Quarter(int(year.group(0)), (last_month - 1) // 3 + 1)
-    return find_quarter(str(text))
+    months = list(re.finditer("|".join(_MONTHS_ES), folded))
+    years = list(re.finditer(r"(?:19|20)\d{2}", folded))
+    if not months or not years:
+        return None
+    last_month = months[-1]
+    after = [y for y in years if y.start() > last_month.start()]
+    year = (after[0] if after else years[-1]).group(0)
+    return Quarter(int(year), (_MONTHS_ES[last_month.group(0)] - 1) // 3 + 1)
 
 
 def quarter_range(first: Quarter, last: Quarter) -> list[Quarter]:

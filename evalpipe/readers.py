@@ -119,14 +119,20 @@ def _find_header(rows: list[tuple], display: str, sheet: str) -> tuple[int, dict
 
 
 def _title_quarter(rows: list[tuple], header_index: int) -> tuple[Quarter, int, int] | None:
-    """The period written in the title block (above the header), with its row and column."""
+    """The period written in the title block (above the header), with its row and column.
+
+    The period may share the cell with its label ("Periodo: abril - junio 2020") or follow it in the
+    next cells of the row ("Periodo:" | "abril - junio 2020").
+    """
     for index, row in enumerate(rows[:header_index]):
         for position, cell in enumerate(row):
             text = cleaning.normalize_text(cell)
-            if re.search(r"(?i)peri[oó]do|trimestre", text):
-                quarter = quarter_from_period(text)
+            if not re.search(r"(?i)peri[oó]do|trimestre\b", text):
+                continue
+            for offset, candidate in enumerate(row[position:position + 4]):
+                quarter = quarter_from_period(cleaning.normalize_text(candidate))
                 if quarter is not None:
-                    return quarter, index, position
+                    return quarter, index, position + offset
     return None
 
 

@@ -200,3 +200,14 @@ def test_refusal_message_names_what_was_expected_and_found():
     message = str(info.value)
     assert message.startswith("expected a count")
     assert message.endswith("found '2,5'")
+
+
+@pytest.mark.parametrize("cell", ["2.5", "1.04", 2.5, 0.3])
+def test_a_fraction_is_refused_because_cumulative_values_are_counts(cell):
+    with pytest.raises(cleaning.CellFormatError):
+        cleaning.parse_cumulative_value(cell)
+
+
+@pytest.mark.parametrize("cell, expected", [("12.0", 12.0), (12.0, 12.0), (7, 7.0)])
+def test_whole_numbers_written_with_a_decimal_point_are_accepted(cell, expected):
+    assert cleaning.parse_cumulative_value(cell).value == expected

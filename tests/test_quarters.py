@@ -134,3 +134,7 @@ def test_quarter_from_period_uses_the_year_of_the_last_month_of_a_range_across_y
     # range but the *first* year in the text, and answers 2019Q1, a quarter that lies before the
     # whole period; the reader then refuses a correctly named "..._2020T1.xlsx" as mismatched.
     assert quarter_from_period("Periodo: octubre 2019 - marzo 2020") == Quarter(2020, 1)
+
+
+def test_a_quarter_code_wins_over_month_names_in_a_period_line():
+    assert quarter_from_period("Trimestre: 2019-T3 (enviado en enero 2020)") == Quarter(2019, 3)

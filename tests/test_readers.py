@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 import evalpipe.readers as readers
@@ -282,6 +283,21 @@ def test_a_title_quarter_code_that_disagrees_with_the_file_name(tmp_path, workbo
     error = read_error(path)
     assert_place(error, "Informe_progreso_2019T4_final.xlsx", sheet="Indicadores", row=4, column="A")
     assert "2019Q4" in error.expected
+
+
+def test_a_title_period_in_the_cell_beside_its_label_is_checked_too(tmp_path, workbook_writer):
+    # A common form layout: the label "Periodo:" in A2 and the period itself in B2. The reader only
+    # reads a period from a cell that also holds the word "Periodo", so here it checks nothing and
+    # reads a July-September report as 2020Q2 without a word (data/raw/README.md: the title's
+    # period "must agree with the quarter in the file name").
+    path = workbook_writer(tmp_path / NAME, [indicator()],
+                           title=["Informe de progreso trimestral", "Periodo:", ""])
+    workbook = openpyxl.load_workbook(path)
+    workbook["Indicadores"]["B2"] = "julio - setiembre 2020"
+    workbook.save(path)
+    error = read_error(path)
+    assert error.sheet == "Indicadores" and error.row == 2
+    assert "2020Q2" in error.expected
 
 
 def test_a_title_quarter_code_that_agrees_is_accepted(tmp_path, workbook_writer):
