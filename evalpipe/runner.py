@@ -275,4 +275,14 @@ def _ipc_kernel_manager_class(socket_dir: Path):
             kwargs.setdefault("ip", str(Path(socket_dir) / "kernel"))
             super().__init__(**kwargs)
 
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            # The kernel's own log (e.g. "KeyboardInterrupt caught" at shutdown) goes to a file beside
+            # the sockets, not to the consultant's console; cell errors still reach Papermill.
+            log = open(Path(socket_dir) / "kernel.log", "ab")  # noqa: SIM115 - the child keeps its own copy
+            kw["stderr"] = log
+            try:
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+            finally:
+                log.close()
+
     return IPCKernelManager
