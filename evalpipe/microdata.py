@@ -1,0 +1,243 @@
+"""Outcome microdata: the files each ficha técnica cites, declared in ``microdata/sources.yaml``.
+
+A source declares its file, its columns and their types. Reading keeps only the declared columns
+(undeclared ones — names, ID numbers, e-mails a partner may have left in — are dropped and reported),
+parses each value by type, and adds the provenance of every row (file, sheet, row).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from . import cleaning
+from .errors import InputError
+from .readers import check_workbook_container
+
+MICRODATA_DIR = "microdata"
+SOURCES_FILE = "sources.yaml"
+COLUMN_TYPES = ("id", "text", "category", "number", "date")
+PROVENANCE_COLUMNS = ["source_file", "source_sheet", "source_row"]
+DIRECT_IDENTIFIER = re.compile(
+    r"(?i)\b(nombres?|apellidos?|dni|documento|pasaporte|correo|e-?mail|tel[eé]fono|celular|direcci[oó]n)\b")
+_NULL_TOKENS = {"", "na", "n/a", "-", "—"}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One microdata file as declared in sources.yaml."""
+
+    key: str
+    file: str
+    columns: tuple[Column, ...]
+    sheet: str | None = None
+    description: str = ""
+    suite: str | None = None
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+@dataclass
+class SourceTable:
+    """A microdata table as read, with what the reader dropped."""
+
+    source: Source
+    table: pd.DataFrame
+    dropped_columns: list[str] = field(default_factory=list)
+    dropped_identifiers: list[str] = field(default_factory=list)
+
+
+def load_sources(raw_dir: Path) -> dict[str, Source]:
+    path = Path(raw_dir) / MICRODATA_DIR / SOURCES_FILE
+    display = f"{MICRODATA_DIR}/{SOURCES_FILE}"
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as handle:
+        content = yaml.safe_load(handle) or {}
+    sources = {}
+    for key, spec in content.items():
+        if not isinstance(spec, dict) or "file" not in spec or "columns" not in spec:
+            raise InputError(display, f"source '{key}' with 'file' and 'columns'", found=spec)
+        columns = []
+        for name, column in spec["columns"].items():
+            kind = (column or {}).get("type")
+            if kind not in COLUMN_TYPES:
+                raise InputError(display, f"a column type among {', '.join(COLUMN_TYPES)} for {key}.{name}",
+                                 found=kind)
+            columns.append(Column(name, kind, (column or {}).get("description", "")))
+        sources[key] = Source(key=key, file=spec["file"], columns=tuple(columns), sheet=spec.get("sheet"),
+                              description=spec.get("description", ""), suite=spec.get("suite", key))
+    return sources
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", cleaning.normalize_text(text))
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+
+
+def _read_raw(path: Path, source: Source, display: str) -> tuple[pd.DataFrame, str | None, int]:
+    """The file's cells as text, its sheet name, and the 1-based row of its header."""
+    if path.suffix.lower() == ".csv":
+        raw_bytes = path.read_bytes()
+        try:
+            text = raw_bytes.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = raw_bytes[:exc.start].count(b"\n") + 1
+            raise InputError(display, "a CSV file encoded in UTF-8 (save as 'CSV UTF-8')", row=line,
+                             found=f"byte 0x{raw_bytes[exc.start]:02x}") from None
+        from io import StringIO
+
+        try:
+            frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+        except pd.errors.ParserError as exc:
+            raise InputError(display, "a well-formed CSV table (one header row)", found=str(exc)) from None
+        return frame, None, 1
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".xlsb"):
+        import openpyxl
+
+        check_workbook_container(path, display)
+        try:
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+        except Exception as exc:
+            raise InputError(display, "an .xlsx workbook that opens", found=f"{type(exc).__name__}: {exc}") from None
+        try:
+            sheet_name = source.sheet or workbook.sheetnames[0]
+            if sheet_name not in workbook.sheetnames:
+                raise InputError(display, f"a sheet named '{sheet_name}'",
+                                 found=f"sheets {', '.join(workbook.sheetnames)}")
+            rows = [list(r) for r in workbook[sheet_name].iter_rows(min_row=1, values_only=True)]
+        finally:
+            workbook.close()
+        if not rows:
+            raise InputError(display, "a header row", sheet=sheet_name, row=1, found="an empty sheet")
+        header = [cleaning.normalize_text(c) for c in rows[0]]
+        body = rows[1:]
+        for r, row in enumerate(body, start=2):
+            for c, value in enumerate(row):
+                if isinstance(value, str) and value.startswith("="):
+                    column = header[c] if c < len(header) else f"#{c + 1}"
+                    raise InputError(display, "a typed value, not a formula (paste values only)", sheet=sheet_name,
+                                     row=r, column=column, found=value)
+        frame = pd.DataFrame([[("" if v is None else v) for v in row[:len(header)]] for row in body],
+                             columns=header)
+        return frame, sheet_name, 1
+    raise InputError(display, "a .csv or .xlsx file", found=path.suffix or "no extension")
+
+
+def _parse_column(values: pd.Series, column: Column, display: str, sheet: str | None) -> pd.Series:
+    parsed = []
+    for position, value in enumerate(values):
+        row = int(values.index[position]) + 2
+        if isinstance(value, (dt.date, dt.datetime)) or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            text = value
+        else:
+            text = cleaning.normalize_text(value)
+        if isinstance(text, str) and text.lower() in _NULL_TOKENS:
+            parsed.append(None)
+            continue
+        if column.type == "number":
+            if isinstance(text, (int, float)) and not isinstance(text, bool):
+                parsed.append(float(text))
+                continue
+            candidate = str(text).replace(",", ".") if re.fullmatch(r"-?\d+,\d+", str(text)) else str(text)
+            try:
+                parsed.append(float(candidate))
+            except ValueError:
+                raise InputError(display, "a number", sheet=sheet, row=row, column=column.name, found=value) from None
+        elif column.type == "date":
+            if hasattr(text, "year"):
+                parsed.append(pd.Timestamp(text).normalize())
+                continue
+            match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})|(\d{1,2})/(\d{1,2})/(\d{4})", str(text))
+            if not match:
+                raise InputError(display, "a date written YYYY-MM-DD or DD/MM/YYYY", sheet=sheet, row=row,
+                                 column=column.name, found=value)
+            try:
+                if match.group(1):
+                    parsed.append(pd.Timestamp(int(match.group(1)), int(match.group(2)), int(match.group(3))))
+                else:
+                    parsed.append(pd.Timestamp(int(match.group(6)), int(match.group(5)), int(match.group(4))))
+            except ValueError:
+                raise InputError(display, "a calendar date", sheet=sheet, row=row, column=column.name,
+                                 found=value) from None
+        else:
+            parsed.append(str(text))
+    if column.type == "number":
+        return pd.Series(parsed, dtype="float64", index=values.index)
+    if column.type == "date":
+        return pd.to_datetime(pd.Series(parsed, index=values.index, dtype="object"))
+    return pd.Series(parsed, dtype="object", index=values.index)
+
+
+def read_source(raw_dir: Path, source: Source, project_root: Path | None = None) -> SourceTable:
+    """Read one declared microdata file: declared columns only, typed, with provenance per row."""
+    path = Path(raw_dir) / MICRODATA_DIR / source.file
+    try:
+        display = str(path.resolve().relative_to(Path(project_root).resolve())) if project_root else source.file
+    except ValueError:
+        display = f"{MICRODATA_DIR}/{source.file}"
+    if not path.exists():
+        raise InputError(display, f"the file declared for source '{source.key}' in {MICRODATA_DIR}/{SOURCES_FILE}",
+                         found="missing file")
+    frame, sheet, header_row = _read_raw(path, source, display)
+    folded = {_fold(name): name for name in frame.columns}
+    rename = {}
+    for column in source.columns:
+        actual = folded.get(_fold(column.name))
+        if actual is None:
+            raise InputError(display, f"a column '{column.name}' ({column.type})", sheet=sheet, row=header_row,
+                             column=column.name, found=f"columns {', '.join(map(str, frame.columns))}")
+        rename[actual] = column.name
+    dropped = [str(c) for c in frame.columns if c not in rename]
+    identifiers = [c for c in dropped if DIRECT_IDENTIFIER.search(c)]
+    table = frame[list(rename)].rename(columns=rename)
+    blank_rows = table.apply(lambda r: all(cleaning.normalize_text(v) == "" for v in r), axis=1)
+    table = table[~blank_rows]
+    typed = pd.DataFrame(index=table.index)
+    for column in source.columns:
+        typed[column.name] = _parse_column(table[column.name], column, display, sheet)
+    typed["source_file"] = display
+    typed["source_sheet"] = sheet or ""
+    typed["source_row"] = (typed.index + header_row + 1).astype("int64")
+    return SourceTable(source, typed.reset_index(drop=True), dropped, identifiers)
+
+
+def write_processed(table: SourceTable, processed_dir: Path) -> Path:
+    out = Path(processed_dir) / MICRODATA_DIR / f"{table.source.key}.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame = table.table.copy()
+    for column in table.source.columns:
+        if column.type == "date":
+            frame[column.name] = frame[column.name].dt.strftime("%Y-%m-%d")
+    frame.to_csv(out, index=False, lineterminator="\n")
+    return out
+
+
+def read_processed(processed_dir: Path, source: Source) -> pd.DataFrame:
+    path = Path(processed_dir) / MICRODATA_DIR / f"{source.key}.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for column in source.columns:
+        values = frame[column.name].replace("", None)
+        if column.type == "number":
+            frame[column.name] = pd.to_numeric(values).astype("float64")
+        elif column.type == "date":
+            frame[column.name] = pd.to_datetime(values)
+        else:
+            frame[column.name] = values.astype("object")
+    frame["source_row"] = pd.to_numeric(frame["source_row"]).astype("int64")
+    return frame

@@ -1,0 +1,101 @@
+"""Outcome indicators computed from the fichas técnicas, and outcome statuses by the rules of §158."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .fichas import Ficha
+from .methods import Context, Result, SpecError, run_method
+from .outputs import ACHIEVED, IN_PROGRESS, NO_PROGRESS, NOT_MEASURED, indicator_status
+
+OUTCOME_INDICATOR_COLUMNS = [
+    "outcome_id", "indicator_id", "unit", "baseline", "current", "target", "numerator", "denominator", "n",
+    "n_excluded", "status", "origin", "method", "value_note", "reason", "reference_period", "source",
+]
+OUTCOME_STATUS_COLUMNS = ["outcome_id", "component_id", "status", "n_indicators", "n_achieved", "n_in_progress",
+                          "n_no_progress", "n_not_measured"]
+OUTCOME_STATUSES = (IN_PROGRESS, NO_PROGRESS, NOT_MEASURED)
+NOT_APPLICABLE = "not_applicable"
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None or pd.isna(value) else round(float(value), digits)
+
+
+def evaluate_ficha(ficha: Ficha, context: Context, output_status: pd.DataFrame | None) -> tuple[Result, str, str]:
+    """Run one ficha: (result, status, value_note). A ficha whose prerequisite output is not delivered
+    has no value and no progress (§157: its construction requires the output first)."""
+    required = ficha.calculation.get("requires_output")
+    if required and output_status is not None:
+        match = output_status[output_status["output_id"] == required]
+        status = match["status"].iloc[0] if len(match) else "unknown"
+        if status != "delivered":
+            reason = (f"requires output {required} to be delivered first; its status at the cut-off is "
+                      f"{status} (§157)")
+            return Result(None, reason=reason), NO_PROGRESS, NOT_APPLICABLE
+    try:
+        result = run_method(ficha.method, ficha.calculation, context)
+    except SpecError as exc:
+        from .fichas import FichaError
+
+        source = ficha.source_key or ""
+        raise FichaError(f"ficha {ficha.path} (source '{source}'): {exc}") from None
+    status = indicator_status(result.value, ficha.baseline if ficha.baseline is not None else 0.0,
+                              ficha.target if ficha.target is not None else float("inf"))
+    return result, status, "" if result.value is not None else "not_measured"
+
+
+def compute_outcome_indicators(fichas: dict[str, Ficha], context: Context, lfm_outcome_indicators: pd.DataFrame,
+                               output_status: pd.DataFrame | None, source_files: dict[str, str]
+                               ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Result]]:
+    """Every outcome indicator: value, numerator, denominator, n, exclusions, status."""
+    lfm = lfm_outcome_indicators.set_index("indicator_id")
+    rows, exclusions, results = [], [], {}
+    for indicator_id, ficha in fichas.items():
+        result, status, note = evaluate_ficha(ficha, context, output_status)
+        results[indicator_id] = result
+        rows.append({
+            "outcome_id": lfm.loc[indicator_id, "outcome_id"],
+            "indicator_id": indicator_id,
+            "unit": lfm.loc[indicator_id, "unit"],
+            "baseline": ficha.baseline,
+            "current": _round(result.value),
+            "target": ficha.target,
+            "numerator": _round(result.numerator),
+            "denominator": _round(result.denominator),
+            "n": result.n_used,
+            "n_excluded": result.n_excluded,
+            "status": status,
+            "origin": ficha.origin,
+            "method": ficha.method,
+            "value_note": note,
+            "reason": result.reason,
+            "reference_period": ficha.reference_period(str(context.cutoff)),
+            "source": source_files.get(ficha.source_key or "", ""),
+        })
+        exclusions += [{"indicator_id": indicator_id, "reason": e.reason, "n": e.n} for e in result.exclusions]
+    table = pd.DataFrame(rows, columns=OUTCOME_INDICATOR_COLUMNS)
+    return table, pd.DataFrame(exclusions, columns=["indicator_id", "reason", "n"]), results
+
+
+def outcome_status(statuses: list[str]) -> str:
+    """§158: in progress if at least one indicator shows progress; not assessed (not measured) when
+    the data are insufficient; no progress when none of its indicators shows progress."""
+    if any(s in (ACHIEVED, IN_PROGRESS) for s in statuses):
+        return IN_PROGRESS
+    if not statuses or any(s == NOT_MEASURED for s in statuses):
+        return NOT_MEASURED
+    return NO_PROGRESS
+
+
+def compute_outcome_status(indicators: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for outcome in outcomes.itertuples():
+        statuses = indicators.loc[indicators["outcome_id"] == outcome.outcome_id, "status"].tolist()
+        rows.append({
+            "outcome_id": outcome.outcome_id, "component_id": outcome.component_id,
+            "status": outcome_status(statuses), "n_indicators": len(statuses),
+            "n_achieved": statuses.count(ACHIEVED), "n_in_progress": statuses.count(IN_PROGRESS),
+            "n_no_progress": statuses.count(NO_PROGRESS), "n_not_measured": statuses.count(NOT_MEASURED),
+        })
+    return pd.DataFrame(rows, columns=OUTCOME_STATUS_COLUMNS)
