@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .labels import PUBLISHED_INDICATOR_STATUS, PUBLISHED_OUTPUT_STATUS
+from .labels import PUBLISHED_INDICATOR_STATUS, PUBLISHED_OUTCOME_STATUS, PUBLISHED_OUTPUT_STATUS
 from .outputs import INDICATOR_STATUSES, OUTPUT_STATUSES, round_half_up
+
+OUTCOME_STATUSES = ("in_progress", "no_progress", "not_measured")
 
 AUDIT_COLUMNS = ["check", "source", "item_id", "field", "published_value", "computed_value", "rule", "note"]
 PUBLISHED_DIR = "published_report"
@@ -38,10 +40,26 @@ def split_published_status(text: str) -> tuple[str, bool, str]:
     return text.rstrip("*").strip().lower(), bool(mark) or starred, mark or ("*" if starred else "")
 
 
+PUBLISHED_FILES = {
+    "annex16_output_indicators": ["indicator_id", "output_id", "current_raw", "target_raw", "progress_raw",
+                                  "status_es", "source_line"],
+    "table1_output_status": ["output_id", "status_en", "source_line"],
+    "annex17_outcome_indicators": ["indicator_id", "outcome_id", "baseline_raw", "current_raw", "target_raw",
+                                   "status_es", "source_line"],
+    "table2_outcome_status": ["outcome_id", "status_en", "source_line"],
+    "narrative_claims": ["claim_id", "section", "subject", "item_id", "measure", "value", "quote"],
+}
+
+
 def load_published(raw_dir: Path) -> dict[str, pd.DataFrame]:
+    """The published figures under audit; a missing file counts as an empty table (nothing to audit)."""
     folder = Path(raw_dir) / PUBLISHED_DIR
-    return {name: pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
-            for name in ("annex16_output_indicators", "table1_output_status", "narrative_claims")}
+    tables = {}
+    for name, columns in PUBLISHED_FILES.items():
+        path = folder / f"{name}.csv"
+        tables[name] = (pd.read_csv(path, dtype=str, keep_default_na=False) if path.exists()
+                        else pd.DataFrame(columns=columns))
+    return tables
 
 
 def _fmt(value: object) -> str:
@@ -149,69 +167,160 @@ def audit_table1(published: pd.DataFrame, outputs: pd.DataFrame) -> list[dict]:
 
 def _tally(statuses: pd.Series, codes: tuple[str, ...]) -> dict[str, int]:
     counts = statuses.value_counts()
-    return {code: int(counts.get(code, 0)) for code in codes}
+    tally = {code: int(counts.get(code, 0)) for code in codes}
+    tally["measured"] = int(len(statuses) - counts.get("not_measured", 0))
+    return tally
 
 
-def audit_narrative(claims: pd.DataFrame, indicators: pd.DataFrame, outputs: pd.DataFrame,
-                    annex16: pd.DataFrame, table1: pd.DataFrame, lfm_counts: dict[str, int]) -> list[dict]:
-    """The figures the narrative gives: totals, status counts and shares, indicator values."""
+def _published_codes(table: pd.DataFrame, column: str, mapping: dict[str, str]) -> pd.Series:
+    return table[column].map(lambda text: mapping.get(split_published_status(text)[0], "unknown"))
+
+
+def audit_annex17(published: pd.DataFrame, indicators: pd.DataFrame) -> list[dict]:
+    """Annex 17, cell by cell: current value (as rounded in print) and status of each outcome indicator."""
     findings = []
-    computed_tally = {
-        "output_indicators": _tally(indicators["status"], INDICATOR_STATUSES),
-        "outputs": _tally(outputs["status"], OUTPUT_STATUSES),
-    }
-    published_codes = {
-        "output_indicators": annex16["status_es"].map(
-            lambda s: PUBLISHED_INDICATOR_STATUS.get(split_published_status(s)[0], "unknown")),
-        "outputs": table1["status_en"].map(
-            lambda s: PUBLISHED_OUTPUT_STATUS.get(split_published_status(s)[0], "unknown")),
-    }
-    published_tally = {k: _tally(v, INDICATOR_STATUSES if k == "output_indicators" else OUTPUT_STATUSES)
-                       for k, v in published_codes.items()}
-    by_id = indicators.set_index("indicator_id")
+    computed = indicators.set_index("indicator_id")
+    for row in published.itertuples():
+        source = f"Annex 17 L{row.source_line}"
+        if row.indicator_id not in computed.index:
+            findings.append(_row("unknown_indicator", source, row.indicator_id, "indicator_id", row.indicator_id, "",
+                                 "every published indicator is an LFM outcome indicator"))
+            continue
+        mine = computed.loc[row.indicator_id]
+        raw = str(row.current_raw).strip()
+        mine_value = mine["current"]
+        if pd.isna(mine_value):
+            shown = "NA" if mine["value_note"] == "not_applicable" else "¿?"
+        else:
+            shown = _fmt(round_half_up(float(mine_value))) + ("%" if mine["unit"] == "percent" else "")
+        if raw in ("¿?", "NA"):
+            if shown != raw:
+                note = {("¿?", "NA"): "published as not measured; by the ficha's rule it waits for its output",
+                        ("NA", "¿?"): "published as not applicable; no data support a measurement"}.get((raw, shown), "")
+                findings.append(_row("outcome_value", source, row.indicator_id, "current", raw, shown,
+                                     "value computed from the ficha técnica (Annex 14) on the microdata", note))
+        else:
+            number = parse_published_number(raw)
+            if pd.isna(mine_value) or number != round_half_up(float(mine_value)):
+                findings.append(_row("outcome_value", source, row.indicator_id, "current", raw, shown,
+                                     "value computed from the ficha técnica (Annex 14) on the microdata"))
+        label, _, _ = split_published_status(row.status_es)
+        published_code = PUBLISHED_INDICATOR_STATUS.get(label, f"unknown label '{label}'")
+        if published_code != mine["status"]:
+            note = ""
+            if raw == "¿?" and published_code != "not_measured":
+                note = "a value published as '¿?' (not measured) cannot show a status of progress or no progress"
+            elif mine["status"] == "achieved":
+                note = f"current {shown} reaches the target {row.target_raw}"
+            findings.append(_row("outcome_indicator_status", source, row.indicator_id, "status", row.status_es,
+                                 mine["status"], "achieved: current >= target; in progress: above the baseline; "
+                                 "no progress; not measured (§157)", note))
+    return findings
+
+
+def audit_table2(published: pd.DataFrame, outcomes: pd.DataFrame) -> list[dict]:
+    """Table 2: the status of each outcome against §158 applied to the computed indicators."""
+    findings = []
+    computed = outcomes.set_index("outcome_id")
+    for row in published.itertuples():
+        source = f"Table 2 L{row.source_line}"
+        label, _, _ = split_published_status(row.status_en)
+        published_code = PUBLISHED_OUTCOME_STATUS.get(label, f"unknown label '{label}'")
+        if row.outcome_id not in computed.index:
+            findings.append(_row("unknown_outcome", source, row.outcome_id, "outcome_id", row.outcome_id, "",
+                                 "every published outcome is an LFM outcome"))
+            continue
+        mine = computed.loc[row.outcome_id]
+        if published_code != mine["status"]:
+            note = ""
+            if mine["status"] == "not_measured" and mine["n_not_measured"]:
+                note = (f"{mine['n_not_measured']} of its {mine['n_indicators']} indicators could not be measured "
+                        "and none shows progress: §158 leaves it not assessed")
+            findings.append(_row("outcome_status", source, row.outcome_id, "status", row.status_en, mine["status"],
+                                 "§158: in progress if at least one indicator shows progress; not assessed if the "
+                                 "data are insufficient; no progress if none shows progress", note))
+    return findings
+
+
+def audit_narrative(claims: pd.DataFrame, computed: dict[str, pd.DataFrame], published: dict[str, pd.Series],
+                    lfm_counts: dict[str, int]) -> list[dict]:
+    """The figures the narrative gives: totals, status counts and shares, single values.
+
+    ``computed`` maps a subject (output_indicators, outputs, outcome_indicators, outcomes) to its computed
+    table; ``published`` maps it to the status codes of the corresponding published table.
+    """
+    findings = []
+    codes = {"output_indicators": INDICATOR_STATUSES, "outputs": OUTPUT_STATUSES,
+             "outcome_indicators": INDICATOR_STATUSES, "outcomes": OUTCOME_STATUSES}
+    single = {"output_indicator": "output_indicators", "outcome_indicator": "outcome_indicators"}
     for claim in claims.itertuples():
         value = float(claim.value)
         source = f"{claim.section} ({claim.claim_id})"
+        subject = claim.subject
+        if subject not in lfm_counts and subject not in single:
+            continue  # a claim about a table this run does not compute
         if claim.measure == "n_total":
-            computed = lfm_counts[claim.subject]
-            if value != computed:
-                findings.append(_row("narrative_total", source, claim.subject, "n_total", claim.value, computed,
+            mine = lfm_counts[subject]
+            if value != mine:
+                findings.append(_row("narrative_total", source, subject, "n_total", claim.value, mine,
                                      "number of rows of the LFM table", f'"{claim.quote}"'))
         elif claim.measure in ("n", "pct"):
-            tally = computed_tally[claim.subject]
-            total = sum(tally.values())
+            if subject not in computed:
+                continue
+            tally = _tally(computed[subject]["status"], codes[subject])
+            total = len(computed[subject])
             n = tally.get(claim.item_id, 0)
-            computed = n if claim.measure == "n" else round_half_up(100 * n / total)
-            if value != computed:
-                own_n = published_tally[claim.subject].get(claim.item_id, 0)
-                note = (f'"{claim.quote}". The published table itself shows {own_n}'
-                        f"{' of ' + str(total) if claim.measure == 'n' else ''}")
+            mine = n if claim.measure == "n" else round_half_up(100 * n / total)
+            if value != mine:
+                own = _tally(published[subject], codes[subject]).get(claim.item_id, 0) if subject in published else None
+                note = f'"{claim.quote}".'
+                if own is not None:
+                    note += f" The published table itself shows {own} of {total}"
                 if claim.measure == "pct":
-                    stated = claims[(claims["subject"] == claim.subject) & (claims["item_id"] == claim.item_id)
+                    stated = claims[(claims["subject"] == subject) & (claims["item_id"] == claim.item_id)
                                     & (claims["measure"] == "n")]
                     if len(stated):
                         stated_n = float(stated["value"].iloc[0])
                         note += f"; the narrative's own count {stated_n:g} of {total} is {100 * stated_n / total:.1f}%"
-                findings.append(_row(f"narrative_{claim.measure}", source, f"{claim.subject}:{claim.item_id}",
-                                     claim.measure, claim.value, computed,
-                                     "count (share) of statuses computed by the report's rules (§154, §155)", note))
+                findings.append(_row(f"narrative_{claim.measure}", source, f"{subject}:{claim.item_id}",
+                                     claim.measure, claim.value, mine,
+                                     "count (share) of statuses computed by the report's rules (§154-158)", note))
         elif claim.measure in ("current", "progress_pct"):
-            mine = by_id.loc[claim.item_id]
-            computed = mine["current"] if claim.measure == "current" else round_half_up(mine["progress_pct"])
-            if value != computed:
+            table = computed.get(single.get(subject, ""))
+            if table is None or claim.item_id not in set(table["indicator_id"]):
+                continue
+            mine_row = table.set_index("indicator_id").loc[claim.item_id]
+            raw = mine_row["current"] if claim.measure == "current" else mine_row["progress_pct"]
+            mine = float("nan") if pd.isna(raw) else round_half_up(float(raw))
+            if value != mine:
                 findings.append(_row(f"narrative_{claim.measure}", source, claim.item_id, claim.measure,
-                                     claim.value, computed, "the narrative's figure against the computed value",
+                                     claim.value, mine, "the narrative's figure against the computed value",
                                      f'"{claim.quote}"'))
     return findings
 
 
-def consistency_audit(raw_dir: Path, indicators: pd.DataFrame, outputs: pd.DataFrame,
-                      lfm_counts: dict[str, int]) -> pd.DataFrame:
+def consistency_audit(raw_dir: Path, indicators: pd.DataFrame, outputs: pd.DataFrame, lfm_counts: dict[str, int],
+                      outcome_indicators: pd.DataFrame | None = None, outcomes: pd.DataFrame | None = None
+                      ) -> pd.DataFrame:
     """Every difference between the published report and the computed tables, one row each."""
     published = load_published(raw_dir)
     rows = (audit_annex16(published["annex16_output_indicators"], indicators)
-            + audit_table1(published["table1_output_status"], outputs)
-            + audit_narrative(published["narrative_claims"], indicators, outputs,
-                              published["annex16_output_indicators"], published["table1_output_status"],
-                              lfm_counts))
+            + audit_table1(published["table1_output_status"], outputs))
+    computed = {"output_indicators": indicators, "outputs": outputs}
+    statuses = {
+        "output_indicators": _published_codes(published["annex16_output_indicators"], "status_es",
+                                              PUBLISHED_INDICATOR_STATUS),
+        "outputs": _published_codes(published["table1_output_status"], "status_en", PUBLISHED_OUTPUT_STATUS),
+    }
+    if outcome_indicators is not None and "annex17_outcome_indicators" in published:
+        rows += audit_annex17(published["annex17_outcome_indicators"], outcome_indicators)
+        computed["outcome_indicators"] = outcome_indicators
+        statuses["outcome_indicators"] = _published_codes(published["annex17_outcome_indicators"], "status_es",
+                                                          PUBLISHED_INDICATOR_STATUS)
+    if outcomes is not None and "table2_outcome_status" in published:
+        rows += audit_table2(published["table2_outcome_status"], outcomes)
+        computed["outcomes"] = outcomes
+        statuses["outcomes"] = _published_codes(published["table2_outcome_status"], "status_en",
+                                                PUBLISHED_OUTCOME_STATUS)
+    rows += audit_narrative(published["narrative_claims"], computed, statuses, lfm_counts)
     return pd.DataFrame(rows, columns=AUDIT_COLUMNS)

@@ -37,6 +37,15 @@ PUBLISHED_INDICATOR_STATUS = {
     "sin avances": "no_progress",
     "no medido": "not_measured",
 }
+PUBLISHED_OUTCOME_STATUS = {
+    "in progress": "in_progress",
+    "no progress": "no_progress",
+    "not measured": "not_measured",
+    "en proceso": "in_progress",
+    "avanzando": "in_progress",
+    "sin avances": "no_progress",
+    "no medido": "not_measured",
+}
 PUBLISHED_OUTPUT_STATUS = {
     "delivered": "delivered",
     "in progress": "in_progress",

@@ -153,7 +153,7 @@ def share(params: dict, context: Context) -> Result:
         detail = rows.assign(counted_in_numerator=meets).groupby(
             [params["breakdown"], "counted_in_numerator"], dropna=False).size().rename("n").reset_index()
     if denominator == 0:
-        return Result(None, numerator, 0, 0, exclusions, "denominator is zero: no item in scope", detail)
+        return Result(None, numerator, 0, 0, exclusions, "denominador cero: ningún elemento en el ámbito del indicador", detail)
     return Result(100 * numerator / denominator, numerator, denominator, denominator, exclusions, "", detail)
 
 
@@ -168,7 +168,7 @@ def count(params: dict, context: Context) -> Result:
         value = int(rows[distinct].nunique())
         duplicates = len(rows) - value
         if duplicates:
-            exclusions.append(Exclusion(f"same {distinct} counted once", duplicates))
+            exclusions.append(Exclusion(f"mismo {distinct} contado una sola vez", duplicates))
     else:
         value = len(rows)
     detail = None
@@ -183,7 +183,7 @@ def existence(params: dict, context: Context) -> Result:
     """1 if at least one row meets the filters (e.g. a system that provides progress reports), else 0."""
     rows, exclusions = apply_filters(context.table(params["source"]), params.get("filters", []), context)
     return Result(1.0 if len(rows) else 0.0, float(len(rows) > 0), None, len(rows), exclusions,
-                  "" if len(rows) else "no evidence meets the conditions")
+                  "" if len(rows) else "ninguna evidencia cumple las condiciones")
 
 
 @method("pre_post_participant", "source", "pre_column", "post_column", "id_column")
@@ -193,7 +193,7 @@ def pre_post_participant(params: dict, context: Context) -> Result:
     pre, post = params["pre_column"], params["post_column"]
     both = rows[pre].notna() & rows[post].notna()
     if int((~both).sum()):
-        exclusions.append(Exclusion(params.get("one_test_reason", "took only one of the two tests"), int((~both).sum())))
+        exclusions.append(Exclusion(params.get("one_test_reason", "rindió solo una de las dos pruebas"), int((~both).sum())))
     rows = rows[both]
     detail = pd.DataFrame({"test": ["pre", "post"], "participants": [len(rows)] * 2,
                            "mean_score": [rows[pre].mean(), rows[post].mean()]})
@@ -201,7 +201,7 @@ def pre_post_participant(params: dict, context: Context) -> Result:
         detail = rows.groupby(params["breakdown"]).agg(participants=(params["id_column"], "nunique"),
                                                        mean_pre=(pre, "mean"), mean_post=(post, "mean")).reset_index()
     if rows.empty:
-        return Result(None, None, None, 0, exclusions, "no participant took both tests", detail)
+        return Result(None, None, None, 0, exclusions, "ningún participante rindió ambas pruebas", detail)
     value, numerator, denominator = _pct_change(rows[post].mean(), rows[pre].mean())
     return Result(value, numerator, denominator, len(rows), exclusions, "", detail)
 
@@ -220,11 +220,11 @@ def pre_post_question(params: dict, context: Context) -> Result:
             pivot[label] = float("nan")
     complete = pivot[[pre_label, post_label]].notna().all(axis=1)
     if int((~complete).sum()):
-        exclusions.append(Exclusion("question not asked in both tests", int((~complete).sum())))
+        exclusions.append(Exclusion("pregunta que no figura en ambas pruebas", int((~complete).sum())))
     pivot = pivot[complete]
     detail = pivot[[pre_label, post_label]].reset_index().rename_axis(None, axis=1)
     if pivot.empty:
-        return Result(None, None, None, 0, exclusions, "no question with both tests", detail)
+        return Result(None, None, None, 0, exclusions, "ninguna pregunta figura en ambas pruebas", detail)
     value, numerator, denominator = _pct_change(pivot[post_label].mean(), pivot[pre_label].mean())
     return Result(value, numerator, denominator, len(pivot), exclusions, "", detail)
 
@@ -236,13 +236,13 @@ def pre_post_weighted(params: dict, context: Context) -> Result:
     weight, pre, post = params["weight_column"], params["pre_column"], params["post_column"]
     usable = rows[weight].fillna(0).gt(0) & rows[pre].notna() & rows[post].notna()
     if int((~usable).sum()):
-        exclusions.append(Exclusion("no results of both tests reported", int((~usable).sum())))
+        exclusions.append(Exclusion("sin resultados de ambas pruebas", int((~usable).sum())))
     rows = rows[usable]
     keep = [c for c in (params.get("label_column"), weight, pre, post) if c]
     detail = rows[keep].reset_index(drop=True)
     total = rows[weight].sum()
     if not total:
-        return Result(None, None, None, 0, exclusions, "no group with results of both tests", detail)
+        return Result(None, None, None, 0, exclusions, "ningún grupo con resultados de ambas pruebas", detail)
     mean_pre = (rows[pre] * rows[weight]).sum() / total
     mean_post = (rows[post] * rows[weight]).sum() / total
     value, numerator, denominator = _pct_change(mean_post, mean_pre)
@@ -260,10 +260,10 @@ def percent_change_count(params: dict, context: Context) -> Result:
     if not params.get("current_may_follow_cutoff", False):
         after = later[snapshot] > context.cutoff_end
         if int(after.sum()):
-            exclusions.append(Exclusion("snapshot after the cut-off", int(after.sum())))
+            exclusions.append(Exclusion("conteo posterior al corte", int(after.sum())))
         later = later[~after]
     if later.empty:
-        return Result(None, None, None, 0, exclusions, "no register snapshot after the baseline")
+        return Result(None, None, None, 0, exclusions, "ningún conteo posterior a la línea de base")
     current_date = later[snapshot].max()
     current = later[later[snapshot] == current_date]
     baseline = table[table[snapshot] == baseline_date]
@@ -273,7 +273,7 @@ def percent_change_count(params: dict, context: Context) -> Result:
     if zero:
         created = condition_mask(baseline, zero, context)
         if int(created.sum()):
-            exclusions.append(Exclusion(zero.get("reason", "baseline set to zero"), int(created.sum())))
+            exclusions.append(Exclusion(zero.get("reason", "línea de base fijada en cero"), int(created.sum())))
         baseline = baseline[~created]
     group = params["group_column"]
     detail = pd.DataFrame({
@@ -281,10 +281,10 @@ def percent_change_count(params: dict, context: Context) -> Result:
         "current": current.groupby(group).size(),
     }).fillna(0).astype(int).reset_index().rename(columns={"index": group})
     base_n, current_n = len(baseline), len(current)
-    note = f"baseline {baseline_date.date()}, current {current_date.date()}"
+    note = f"línea de base {baseline_date.date()}, conteo actual {current_date.date()}"
     if base_n == 0:
         return Result(None, float(current_n - base_n), 0.0, current_n, exclusions,
-                      f"baseline count is zero ({note})", detail)
+                      f"conteo de línea de base igual a cero ({note})", detail)
     return Result(100 * (current_n - base_n) / base_n, 100.0 * (current_n - base_n), float(base_n),
                   current_n + base_n, exclusions, note, detail)
 
@@ -300,11 +300,11 @@ def from_output_indicator(params: dict, context: Context) -> Result:
         raise SpecError(f"unknown output indicator '{params['output_indicator']}'")
     current = match["current"].iloc[0]
     if pd.isna(current):
-        return Result(None, None, None, 0, [], f"output indicator {params['output_indicator']} not measured")
+        return Result(None, None, None, 0, [], f"indicador de producto {params['output_indicator']} no medido")
     value = float(current) + float(params.get("add", 0))
-    note = f"output indicator {params['output_indicator']} = {current:g}"
+    note = f"indicador de producto {params['output_indicator']} = {current:g}"
     if params.get("add"):
-        note += f" + {params['add']:g} ({params.get('add_reason', 'added')})"
+        note += f" + {params['add']:g} ({params.get('add_reason', 'sumado')})"
     return Result(value, value, None, 1, [], note)
 
 

@@ -46,6 +46,7 @@ class Source:
     sheet: str | None = None
     description: str = ""
     suite: str | None = None
+    sensitive: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -81,7 +82,8 @@ def load_sources(raw_dir: Path) -> dict[str, Source]:
                                  found=kind)
             columns.append(Column(name, kind, (column or {}).get("description", "")))
         sources[key] = Source(key=key, file=spec["file"], columns=tuple(columns), sheet=spec.get("sheet"),
-                              description=spec.get("description", ""), suite=spec.get("suite", key))
+                              description=spec.get("description", ""), suite=spec.get("suite", key),
+                              sensitive=bool(spec.get("sensitive", False)))
     return sources
 
 
@@ -241,3 +243,18 @@ def read_processed(processed_dir: Path, source: Source) -> pd.DataFrame:
             frame[column.name] = values.astype("object")
     frame["source_row"] = pd.to_numeric(frame["source_row"]).astype("int64")
     return frame
+
+
+def read_all_sources(raw_dir: Path, project_root: Path | None = None) -> dict[str, SourceTable]:
+    """Every declared source of the drop, read and typed (an empty dict when the drop has none)."""
+    return {key: read_source(raw_dir, source, project_root) for key, source in load_sources(raw_dir).items()}
+
+
+def sources_summary(tables: dict[str, SourceTable]) -> pd.DataFrame:
+    """One line per source: rows read and what was dropped (column names only, never values)."""
+    return pd.DataFrame([{
+        "source": key, "file": Path(t.source.file).name, "rows": len(t.table), "columns": len(t.source.columns),
+        "columns_dropped": ", ".join(t.dropped_columns), "direct_identifiers_dropped": ", ".join(t.dropped_identifiers),
+        "sensitive": t.source.sensitive,
+    } for key, t in tables.items()], columns=["source", "file", "rows", "columns", "columns_dropped",
+                                              "direct_identifiers_dropped", "sensitive"])

@@ -10,7 +10,8 @@ from .outputs import ACHIEVED, IN_PROGRESS, NO_PROGRESS, NOT_MEASURED, indicator
 
 OUTCOME_INDICATOR_COLUMNS = [
     "outcome_id", "indicator_id", "unit", "baseline", "current", "target", "numerator", "denominator", "n",
-    "n_excluded", "status", "origin", "method", "value_note", "reason", "reference_period", "source",
+    "n_excluded", "status", "scheduled_after_cutoff", "origin", "method", "value_note", "reason", "reference_period",
+    "source",
 ]
 OUTCOME_STATUS_COLUMNS = ["outcome_id", "component_id", "status", "n_indicators", "n_achieved", "n_in_progress",
                           "n_no_progress", "n_not_measured"]
@@ -30,11 +31,13 @@ def evaluate_ficha(ficha: Ficha, context: Context, output_status: pd.DataFrame |
         match = output_status[output_status["output_id"] == required]
         status = match["status"].iloc[0] if len(match) else "unknown"
         if status != "delivered":
-            reason = (f"requires output {required} to be delivered first; its status at the cut-off is "
-                      f"{status} (§157)")
+            reason = (f"requiere que el producto {required} esté entregado; su estado al corte es {status} (§157)")
             return Result(None, reason=reason), NO_PROGRESS, NOT_APPLICABLE
+    params = dict(ficha.calculation)
+    if params.get("add_baseline"):
+        params["add"] = ficha.baseline or 0.0
     try:
-        result = run_method(ficha.method, ficha.calculation, context)
+        result = run_method(ficha.method, params, context)
     except SpecError as exc:
         from .fichas import FichaError
 
@@ -66,6 +69,7 @@ def compute_outcome_indicators(fichas: dict[str, Ficha], context: Context, lfm_o
             "n": result.n_used,
             "n_excluded": result.n_excluded,
             "status": status,
+            "scheduled_after_cutoff": _scheduled_after_cutoff(ficha, output_status),
             "origin": ficha.origin,
             "method": ficha.method,
             "value_note": note,
@@ -76,6 +80,15 @@ def compute_outcome_indicators(fichas: dict[str, Ficha], context: Context, lfm_o
         exclusions += [{"indicator_id": indicator_id, "reason": e.reason, "n": e.n} for e in result.exclusions]
     table = pd.DataFrame(rows, columns=OUTCOME_INDICATOR_COLUMNS)
     return table, pd.DataFrame(exclusions, columns=["indicator_id", "reason", "n"]), results
+
+
+def _scheduled_after_cutoff(ficha: Ficha, output_status: pd.DataFrame | None) -> bool:
+    """An indicator that waits for an output scheduled after the cut-off carries Annex 17's mark."""
+    required = ficha.calculation.get("requires_output")
+    if not required or output_status is None:
+        return False
+    match = output_status[output_status["output_id"] == required]
+    return bool(len(match) and match["scheduled_after_cutoff"].iloc[0])
 
 
 def outcome_status(statuses: list[str]) -> str:
@@ -99,3 +112,47 @@ def compute_outcome_status(indicators: pd.DataFrame, outcomes: pd.DataFrame) -> 
             "n_no_progress": statuses.count(NO_PROGRESS), "n_not_measured": statuses.count(NOT_MEASURED),
         })
     return pd.DataFrame(rows, columns=OUTCOME_STATUS_COLUMNS)
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    if value is None or pd.isna(value):
+        return "—"
+    return f"{value:,.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:,.0f}"
+
+
+def formula_line(ficha: Ficha, row: dict) -> str:
+    """The computation with its numbers, e.g. "9 / 20 × 100 = 45 %", for a reviewer to check by hand."""
+    method = ficha.method
+    value = row["current"]
+    if row["value_note"] == NOT_APPLICABLE or value is None or pd.isna(value):
+        return "sin valor: " + str(row["reason"])
+    if method in ("share",):
+        return f"{_fmt(row['numerator'])} / {_fmt(row['denominator'])} × 100 = {_fmt(value)} %"
+    if method.startswith("pre_post") or method == "percent_change_count":
+        return (f"({_fmt(row['numerator'], 4)}) / {_fmt(row['denominator'], 4)} = {_fmt(value)} %"
+                "  [numerador = (salida − entrada) × 100; denominador = entrada]")
+    return f"{_fmt(value)}"
+
+
+def ficha_markdown(ficha: Ficha, row: dict, result: Result, lang: str = "es") -> str:
+    """A ficha técnica as a reviewer reads it: definition, formula, rules, and the computed numbers."""
+    from .labels import label
+
+    method_text = ficha.fields["metodo_de_calculo"]
+    lines = [f"### {ficha.indicator_id} — {ficha.fields['descripcion']}",
+             f"*{'Annex 14' if ficha.origin == 'annex_14' else ('reconstruida' if lang == 'es' else 'reconstructed')}"
+             f" · {ficha.fields.get('fuente', '')}*", ""]
+    if method_text.get("numerador"):
+        lines.append(f"- **Numerador:** {method_text['numerador']}")
+    if method_text.get("denominador"):
+        lines.append(f"- **Denominador:** {method_text['denominador']}")
+    if method_text.get("formula_sin_etiquetas"):
+        lines.append(f"- **Fórmula:** {method_text['formula_sin_etiquetas']}")
+    for rule in method_text.get("reglas") or []:
+        lines.append(f"- {rule}")
+    lines += ["", f"**Cálculo** (`{ficha.method}`, periodo: {row['reference_period']}): {formula_line(ficha, row)}",
+              f"— línea de base {_fmt(ficha.baseline)}, meta {_fmt(ficha.target)}, "
+              f"**{label(row['status'], lang)}**; n = {row['n']}, excluidos = {row['n_excluded']}."]
+    if result.reason and row["value_note"] == "":
+        lines.append(f"*Nota:* {result.reason}")
+    return "\n".join(lines)

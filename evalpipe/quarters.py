@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -35,6 +36,10 @@ class Quarter:
     def index(self) -> int:
         """Months-free ordinal, so that consecutive quarters differ by one."""
         return self.year * 4 + self.q - 1
+
+    @property
+    def start_date(self) -> "dt.date":
+        return dt.date(self.year, 3 * self.q - 2, 1)
 
     def next(self) -> "Quarter":
         return Quarter(self.year + (self.q == 4), self.q % 4 + 1)

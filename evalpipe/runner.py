@@ -26,7 +26,8 @@ STAGES: list[tuple[str, str]] = [
     ("clean", "01_clean.ipynb"),
     ("validate", "02_validate.ipynb"),
     ("output_indicators", "03_output_indicators.ipynb"),
-    ("audit", "04_consistency_audit.ipynb"),
+    ("outcome_indicators", "04_outcome_indicators.ipynb"),
+    ("audit", "05_consistency_audit.ipynb"),
 ]
 KEY_PACKAGES = ("evalpipe", "pandas", "numpy", "great-expectations", "papermill", "nbconvert", "nbclient",
                 "ipykernel", "openpyxl", "matplotlib", "seaborn", "typer", "pyyaml")

@@ -60,14 +60,23 @@ def _problem_rows(table: pd.DataFrame, config: dict, result: dict) -> list[dict]
         if index not in table.index:
             continue
         record = table.loc[index]
-        found = record[column] if column else ", ".join(str(record[c]) for c in kwargs.get("column_list", []))
+        if "column_A" in kwargs:
+            found = f"{record[kwargs['column_A']]} < {record[kwargs['column_B']]}"
+        else:
+            found = record[column] if column else ", ".join(str(record[c]) for c in kwargs.get("column_list", []))
+        if hasattr(found, "date") and not isinstance(found, str):
+            found = str(found.date())
         if config["type"] == "expect_column_values_to_be_between" and column == "change_from_previous":
             found = f"{record['value']:g}, lower than the earlier {record['value'] - record['change_from_previous']:g}"
-        cell_column = CELL_COLUMN.get(meta.get("column") or "", "source_column")
+        cell_column = CELL_COLUMN.get(meta.get("column") or "")
+        if cell_column and cell_column in record.index:
+            label = record[cell_column]
+        else:  # microdata: the column named by the expectation is the file's own column
+            label = column or ", ".join(kwargs.get("column_list", []) or [kwargs.get("column_A", ""), kwargs.get("column_B", "")])
         rows.append({
             "expectation": config["type"], "expected": expected,
             **{key: record.get(key, "") for key in PROVENANCE},
-            "source_column": record.get(cell_column, record.get("source_column", "")),
+            "source_column": label,
             "indicator_id": record.get("indicator_id", ""), "quarter": record.get("quarter", ""),
             "found": str(found),
         })
@@ -82,6 +91,15 @@ def _problem_rows(table: pd.DataFrame, config: dict, result: dict) -> list[dict]
                      "source_sheet": "", "source_row": None, "source_column": "", "indicator_id": "",
                      "quarter": "", "found": str(result.get("observed_value", result))})
     return rows
+
+
+def _for_gx(table: pd.DataFrame) -> pd.DataFrame:
+    """GX 1.x compares dates given in a suite as Python dates: hand it date columns that way."""
+    out = table.copy()
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = [None if pd.isna(v) else v.date() for v in out[column]]
+    return out
 
 
 def run_suite(table: pd.DataFrame, suite_json: dict, parameters: dict, data_docs_dir: Path | None = None
@@ -111,7 +129,7 @@ def run_suite(table: pd.DataFrame, suite_json: dict, parameters: dict, data_docs
     checkpoint = context.checkpoints.add(gx.Checkpoint(
         name=f"{suite.name}_checkpoint", validation_definitions=[definition], actions=actions,
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": []}))
-    checkpoint_result = checkpoint.run(batch_parameters={"dataframe": table}, expectation_parameters=parameters)
+    checkpoint_result = checkpoint.run(batch_parameters={"dataframe": _for_gx(table)}, expectation_parameters=parameters)
     validation = next(iter(checkpoint_result.run_results.values()))
 
     summary_rows, problems = [], []

@@ -88,11 +88,21 @@ inventory.as_frame()'''),
 
 Counts of each flag by quarter:"""),
     new_code_cell('''progress.flag_summary(table)'''),
-    new_markdown_cell("## Result\nThe tidy table (one row per indicator × quarter) is written for the validation stage."),
+    new_markdown_cell("""## Outcome microdata
+The files the fichas técnicas cite (declared in `microdata/sources.yaml`). Only declared columns are kept: any
+other column (a partner may leave names, ID numbers or e-mails in a file) is dropped here and listed below by
+name — its values never reach the processed data or the reports."""),
+    new_code_cell('''from evalpipe import microdata
+
+micro = microdata.read_all_sources(Path(raw_dir), Path("."))
+microdata.sources_summary(micro)'''),
+    new_markdown_cell("## Result\nThe tidy table (one row per indicator × quarter) and the typed microdata are written for the validation stage."),
     new_code_cell('''out_dir = Path(processed_dir)
 out_dir.mkdir(parents=True, exist_ok=True)
 table.to_csv(out_dir / "progress_indicators.csv", index=False, lineterminator="\\n")
 inventory.as_frame().to_csv(out_dir / "progress_reports_read.csv", index=False, lineterminator="\\n")
+for source_table in micro.values():
+    microdata.write_processed(source_table, out_dir)
 print(f"{len(table)} rows = {table['indicator_id'].nunique()} indicators x {table['quarter'].nunique()} quarters")
 table.groupby("quarter").agg(rows=("indicator_id", "size"), with_value=("value", "count"))'''),
 ])
@@ -131,13 +141,32 @@ print(f"project quarters {suite_parameters['project_quarters'][0]}..{suite_param
 out_dir.mkdir(parents=True, exist_ok=True)
 outcome = validation.run_suite(table, suite, suite_parameters, data_docs_dir=Path(run_dir) / "data_docs")
 (out_dir / f"{outcome.suite}_result.json").write_text(json.dumps(outcome.result_json, indent=1, default=str), encoding="utf-8")
-outcome.summary.to_csv(out_dir / "summary.csv", index=False, lineterminator="\\n")
-outcome.problems.to_csv(out_dir / "problems.csv", index=False, lineterminator="\\n")
 outcome.summary[["expectation", "column", "description", "success", "unexpected_count"]]'''),
+    new_markdown_cell("""## Outcome microdata
+One suite per microdata file (`expectations/microdata/<source>.json`): declared columns, unique identifiers,
+allowed categories, test scores within the 0–20 scale, counts not negative, dates within the project's life and
+not after the data drop."""),
+    new_code_cell('''from evalpipe import microdata
+
+drop_parameters = {"project_start": str(parse_quarter(project["first_quarter"]).start_date),
+                   "drop_date": drop.drop_date}
+outcomes_by_suite = {outcome.suite: outcome}
+for key, source in microdata.load_sources(Path(raw_dir)).items():
+    frame = microdata.read_processed(Path(processed_dir), source)
+    suite_json = validation.load_suite_json(Path(expectations_dir) / "microdata", source.suite)
+    outcomes_by_suite[source.suite] = validation.run_suite(frame, suite_json, drop_parameters,
+                                                           data_docs_dir=Path(run_dir) / "data_docs")
+summary = pd.concat([o.summary for o in outcomes_by_suite.values()], ignore_index=True)
+problems = pd.concat([o.problems for o in outcomes_by_suite.values()], ignore_index=True)
+summary.to_csv(out_dir / "summary.csv", index=False, lineterminator="\\n")
+problems.to_csv(out_dir / "problems.csv", index=False, lineterminator="\\n")
+summary.groupby("suite").agg(expectations=("success", "size"), met=("success", "sum"))'''),
     new_markdown_cell("## Result"),
-    new_code_cell('''print(f"{outcome.suite}: {'PASSED' if outcome.success else 'FAILED'} "
-      f"({int(outcome.summary['success'].sum())} of {len(outcome.summary)} expectations met)")
-validation.raise_on_failure(outcome, details_path=str(out_dir / "problems.csv"))'''),
+    new_code_cell('''for name, result in outcomes_by_suite.items():
+    print(f"{name}: {'PASSED' if result.success else 'FAILED'} "
+          f"({int(result.summary['success'].sum())} of {len(result.summary)} expectations met)")
+for result in outcomes_by_suite.values():
+    validation.raise_on_failure(result, details_path=str(out_dir / "problems.csv"))'''),
 ])
 
 OUTPUTS = notebook([
@@ -187,10 +216,78 @@ for name, frame in {"output_indicators": indicators, "output_status": status}.it
     print(write_table(frame, tables / f"{name}.csv", drop))'''),
 ])
 
-AUDIT = notebook([
-    new_markdown_cell("""# 4. Consistency audit against the published report
+OUTCOMES = notebook([
+    new_markdown_cell("""# 4. Outcome indicators from the fichas técnicas (Annexes 14, 17; §157-158)
 
-The report's published tables (Annex 16, Table 1) and the figures its narrative gives (§38, §117, §154, §155) are
+Each outcome indicator is computed from its ficha técnica (`fichas/<indicator>.yaml`): the ficha names a method of
+a closed set (`evalpipe.methods`), its source file and its rules; nothing in a ficha is run as code. For every
+indicator the table keeps the numerator, the denominator, the rows used and the rows each rule left out.
+
+Indicator status: `achieved` (current ≥ target), `in_progress` (above the baseline), `no_progress`,
+`not_measured` (no data support a measurement — never zero). An indicator whose construction needs an output
+that is not delivered yet shows no progress and has no value (§157). Outcome status (§158): `in_progress` if at
+least one indicator shows progress; `not_measured` (not assessed) if the data are insufficient; otherwise
+`no_progress`."""),
+    parameters_cell(),
+    new_code_cell(SETUP),
+    new_code_cell('''from evalpipe import fichas as fichas_module, methods, microdata, outcomes
+from evalpipe.export import write_table
+from evalpipe.labels import label
+from evalpipe.lfm import load_logframe
+from evalpipe.privacy import suppress_small_counts
+from evalpipe.quarters import parse_quarter
+
+lfm = load_logframe(Path(raw_dir) / "lfm", Path("."))
+sources = microdata.load_sources(Path(raw_dir))
+tables = {key: microdata.read_processed(Path(processed_dir), source) for key, source in sources.items()}
+output_indicators = pd.read_csv(Path(run_dir) / "tables" / "output_indicators.csv", dtype={"output_id": str, "indicator_id": str})
+output_status = pd.read_csv(Path(run_dir) / "tables" / "output_status.csv", dtype={"output_id": str, "component_id": str})
+fichas = fichas_module.load_fichas(Path(raw_dir), sources, lfm.outcome_indicators, Path("."))
+context = methods.Context(parse_quarter(cutoff), tables, {k: s.column_names for k, s in sources.items()}, output_indicators)
+indicators, exclusions, results = outcomes.compute_outcome_indicators(
+    fichas, context, lfm.outcome_indicators, output_status, {k: s.file for k, s in sources.items()})
+status = outcomes.compute_outcome_status(indicators, lfm.outcomes)
+origins = indicators["origin"].value_counts().to_dict()
+print(f"{len(fichas)} fichas ({origins.get('annex_14', 0)} from Annex 14, {origins.get('reconstructed', 0)} reconstructed); "
+      f"{len(sources)} microdata sources; cut-off {cutoff}")'''),
+    new_markdown_cell("## Outcome indicators at the cut-off"),
+    new_code_cell('''view = indicators[["outcome_id", "indicator_id", "unit", "baseline", "current", "target", "numerator",
+                   "denominator", "n", "n_excluded", "status", "method", "origin"]].copy()
+view["status"] = view["status"].map(lambda code: label(code, lang))
+view'''),
+    new_markdown_cell("## Status counts: indicators and outcomes (§157, §158)"),
+    new_code_cell('''from evalpipe.outputs import INDICATOR_STATUSES, status_counts
+
+counts = status_counts(indicators, INDICATOR_STATUSES)
+counts.assign(label=counts["status"].map(lambda code: label(code, lang)))'''),
+    new_code_cell('''status_view = status.assign(label=status["status"].map(lambda code: label(code, lang)))
+status_view'''),
+    new_markdown_cell("""## Each ficha: formula, numbers, exclusions
+Aggregated tables only. Tables drawn from files about child victims show counts below the suppression threshold
+as `<5`."""),
+    new_code_cell('''suppression_threshold = 5
+for indicator_id, ficha in fichas.items():
+    row = indicators.set_index("indicator_id").loc[indicator_id].to_dict() | {"indicator_id": indicator_id}
+    display(Markdown(outcomes.ficha_markdown(ficha, row, results[indicator_id], lang)))
+    excluded = exclusions[exclusions["indicator_id"] == indicator_id][["reason", "n"]]
+    if len(excluded):
+        display(excluded.reset_index(drop=True))
+    detail = results[indicator_id].detail
+    if detail is not None and len(detail):
+        if ficha.source_key and sources[ficha.source_key].sensitive:
+            detail, hidden = suppress_small_counts(detail, suppression_threshold)
+        display(detail)'''),
+    new_markdown_cell("## Result\nTables written to `tables/` of the run folder."),
+    new_code_cell('''tables_dir = Path(run_dir) / "tables"
+for name, frame in {"outcome_indicators": indicators, "outcome_status": status, "outcome_exclusions": exclusions}.items():
+    print(write_table(frame, tables_dir / f"{name}.csv", drop))'''),
+])
+
+AUDIT = notebook([
+    new_markdown_cell("""# 5. Consistency audit against the published report
+
+The report's published tables (Annexes 16 and 17, Tables 1 and 2) and the figures its narrative gives (§38, §42,
+§117-118, §154-158) are
 in `data/raw/published_report/`. This stage — and only this stage — reads them, to list every place where they
 differ from what the data and the report's own rules give. Each row names the published value, the computed
 value and the rule."""),
@@ -204,8 +301,11 @@ lfm = load_logframe(Path(raw_dir) / "lfm", Path("."))
 tables = Path(run_dir) / "tables"
 indicators = pd.read_csv(tables / "output_indicators.csv", dtype={"output_id": str, "indicator_id": str})
 status = pd.read_csv(tables / "output_status.csv", dtype={"output_id": str, "component_id": str})
-lfm_counts = {"outputs": len(lfm.outputs), "output_indicators": len(lfm.output_indicators)}
-findings = audit.consistency_audit(Path(raw_dir), indicators, status, lfm_counts)
+outcome_indicators = pd.read_csv(tables / "outcome_indicators.csv", dtype={"outcome_id": str, "indicator_id": str})
+outcome_status = pd.read_csv(tables / "outcome_status.csv", dtype={"outcome_id": str, "component_id": str})
+lfm_counts = {"outputs": len(lfm.outputs), "output_indicators": len(lfm.output_indicators),
+              "outcomes": len(lfm.outcomes), "outcome_indicators": len(lfm.outcome_indicators)}
+findings = audit.consistency_audit(Path(raw_dir), indicators, status, lfm_counts, outcome_indicators, outcome_status)
 print(f"{len(findings)} differences between the published report and the computed tables")'''),
     new_markdown_cell("## Differences by check"),
     new_code_cell('''findings.groupby(["check", "source"]).size().rename("n").reset_index() if len(findings) else findings'''),
@@ -217,7 +317,7 @@ findings[["source", "item_id", "field", "published_value", "computed_value", "no
 
 if __name__ == "__main__":
     for name, nb in {"01_clean": CLEAN, "02_validate": VALIDATE, "03_output_indicators": OUTPUTS,
-                     "04_consistency_audit": AUDIT}.items():
+                     "04_outcome_indicators": OUTCOMES, "05_consistency_audit": AUDIT}.items():
         nbformat.validate(nb)
         nbformat.write(nb, ROOT / "notebooks" / f"{name}.ipynb")
         print(f"notebooks/{name}.ipynb")
