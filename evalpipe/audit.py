@@ -21,7 +21,7 @@ PUBLISHED_DIR = "published_report"
 
 
 def parse_published_number(text: object) -> float | None:
-    """A published cell as a number: "1,046" -> 1046, "268*" -> 268, "76%" -> 76; None for NA/¿?."""
+    """A published cell as a number: "1,250" -> 1250, "37*" -> 37, "45%" -> 45; None for NA/¿?."""
     cleaned = re.sub(r"[,*%\s]", "", str(text))
     try:
         return float(cleaned)

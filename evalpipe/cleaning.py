@@ -58,17 +58,17 @@ def normalize_text(cell: object) -> str:
 
 
 def looks_like_code(cell: object) -> bool:
-    """True for cells written as dotted numbers ("1.2.1", "1.2.1.1.", " 1.2.1.1")."""
+    """True for cells written as dotted numbers ("1.2.3", "1.2.3.4.", " 1.2.3.4")."""
     return bool(_CODE_LIKE.match(normalize_text(cell)))
 
 
 def normalize_code(cell: object) -> str:
-    """The canonical dotted code: spaces and trailing dot removed ("1.2.1.1." -> "1.2.1.1")."""
+    """The canonical dotted code: spaces and trailing dot removed ("1.2.3.4." -> "1.2.3.4")."""
     text = normalize_text(cell)
     if isinstance(cell, float) and not isinstance(cell, bool):
-        raise CellFormatError("an indicator code written as text, e.g. 1.2.1.1", cell)
+        raise CellFormatError("an indicator code written as text, e.g. 1.2.3.4", cell)
     if not _CODE_LIKE.match(text):
-        raise CellFormatError("an indicator code such as 1.2.1.1", cell)
+        raise CellFormatError("an indicator code such as 1.2.3.4", cell)
     return ".".join(part.strip() for part in text.rstrip(".").split("."))
 
 
@@ -80,10 +80,10 @@ def code_depth(code: str) -> int:
 def parse_cumulative_value(cell: object) -> CleanValue:
     """Parse a cumulative value cell.
 
-    Accepted: numbers; text numbers with thousands separators ("1,046", "1.046", "1 046");
-    trailing footnote marks ("268*", "7**", "12(1)"); "NA"; "¿?"; blanks.
+    Accepted: numbers; text numbers with thousands separators ("1,250", "1.250", "1 250");
+    trailing footnote marks ("37*", "7**", "12(1)"); "NA"; "¿?"; blanks.
     Cumulative values are counts: a fraction ("2,5", "1.04") is refused, and a dot followed by exactly
-    three digits is a thousands separator ("1.046" = 1046, as written in Spanish).
+    three digits is a thousands separator ("1.250" = 1250, as written in Spanish).
     """
     if isinstance(cell, bool):
         raise CellFormatError("a number, 'NA', '¿?' or an empty cell", cell)
@@ -113,6 +113,6 @@ def parse_cumulative_value(cell: object) -> CleanValue:
         if number.is_integer():
             return CleanValue(number, REPORTED, footnote)
     raise CellFormatError(
-        "a count such as 268 or 1,046 (a footnote mark like 268* is allowed), 'NA', '¿?' or an empty cell",
+        "a count such as 37 or 1,250 (a footnote mark like 37* is allowed), 'NA', '¿?' or an empty cell",
         cell,
     )

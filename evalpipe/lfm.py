@@ -21,7 +21,7 @@ LFM_FILES: dict[str, list[str]] = {
 
 @dataclass
 class Logframe:
-    """The LFM tables, read as text (ids stay strings: "1.1.1" must not become a float)."""
+    """The LFM tables, read as text (ids stay strings: a code like "4.10" must not become the float 4.1)."""
 
     components: pd.DataFrame
     outputs: pd.DataFrame

@@ -209,11 +209,15 @@ def pre_post_participant(params: dict, context: Context) -> Result:
 @method("pre_post_question", "source", "question_column", "test_column", "pre_label", "post_label",
         "correct_column", "respondents_column")
 def pre_post_question(params: dict, context: Context) -> Result:
-    """Per-question shares of correct answers, averaged over questions, pre against post (× 100)."""
+    """Per-question shares of correct answers, averaged over questions, pre against post (× 100).
+
+    The mean of a test is the mean over its questions of the share of respondents who answered
+    correctly (Annex 14, ficha 1.2.1.2: results are tabulated per question, not per participant)."""
     rows, exclusions = apply_filters(context.table(params["source"]), params.get("filters", []), context)
     rows = rows.assign(share=rows[params["correct_column"]] / rows[params["respondents_column"]])
-    pivot = rows.pivot_table(index=params["question_column"], columns=params["test_column"], values="share",
-                             aggfunc="mean")
+    # A question is identified within its course (group_column), when the source holds several courses.
+    index = [c for c in (params.get("group_column"), params["question_column"]) if c]
+    pivot = rows.pivot_table(index=index, columns=params["test_column"], values="share", aggfunc="mean")
     pre_label, post_label = params["pre_label"], params["post_label"]
     for label in (pre_label, post_label):
         if label not in pivot.columns:

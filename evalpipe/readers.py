@@ -217,24 +217,24 @@ def read_progress_report(path: Path, display: str | None = None) -> ProgressRepo
             continue
         if not cleaning.looks_like_code(code_text):
             if value_text:
-                raise InputError(display, "an indicator code such as 1.2.1.1", sheet=sheet_name, row=excel_row,
+                raise InputError(display, "an indicator code such as 1.2.3.4", sheet=sheet_name, row=excel_row,
                                  column=header_name("code"), found=code_cell)
             heading_rows += 1  # a section heading such as "Objetivo 1" or "Producto 1.2.1"
             continue
         if isinstance(code_cell, (int, float)):
-            raise InputError(display, "an indicator code written as text, e.g. 1.2.1.1 (Excel turned it into a "
+            raise InputError(display, "an indicator code written as text, e.g. 1.2.3.4 (Excel turned it into a "
                              "number; format the column as Text)", sheet=sheet_name, row=excel_row,
                              column=header_name("code"), found=code_cell)
         code = cleaning.normalize_code(code_text)
         depth = cleaning.code_depth(code)
         if depth < 4:
-            heading_rows += 1  # an output or outcome heading row, e.g. "1.2.1"
+            heading_rows += 1  # an output or outcome heading row, e.g. "1.2.3"
             if value_text:
-                raise InputError(display, "values only on indicator rows (four-part codes such as 1.2.1.1)",
+                raise InputError(display, "values only on indicator rows (four-part codes such as 1.2.3.4)",
                                  sheet=sheet_name, row=excel_row, column=header_name("value"), found=value_cell)
             continue
         if depth > 4:
-            raise InputError(display, "an indicator code with four parts, such as 1.2.1.1", sheet=sheet_name,
+            raise InputError(display, "an indicator code with four parts, such as 1.2.3.4", sheet=sheet_name,
                              row=excel_row, column=header_name("code"), found=code_cell)
         try:
             clean = cleaning.parse_cumulative_value(value_cell)

@@ -102,22 +102,14 @@ def _for_gx(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def run_suite(table: pd.DataFrame, suite_json: dict, parameters: dict, data_docs_dir: Path | None = None
-              ) -> SuiteOutcome:
-    """Validate ``table`` with the suite; optionally build Data Docs into ``data_docs_dir``."""
+def new_context(data_docs_dir: Path | None = None):
+    """An ephemeral GX context for a run; suites validated with it share one Data Docs site."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx  # heavy (seconds): imported only by the validation stage
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    suite_config = {k: v for k, v in suite_json.items() if k in ("name", "expectations", "meta")}
-    suite = context.suites.add(gx.ExpectationSuite(**suite_config))
-    asset = context.data_sources.add_pandas(f"{suite.name}_source").add_dataframe_asset(suite.name)
-    batch = asset.add_batch_definition_whole_dataframe("whole_table")
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=f"{suite.name}_validation", data=batch, suite=suite))
-    actions = []
     if data_docs_dir is not None:
         context.add_data_docs_site(site_name="run", site_config={
             "class_name": "SiteBuilder",
@@ -125,12 +117,37 @@ def run_suite(table: pd.DataFrame, suite_json: dict, parameters: dict, data_docs
                               "base_directory": str(Path(data_docs_dir).resolve())},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         })
-        actions.append(gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=["run"]))
+    return context
+
+
+def build_data_docs(context) -> None:
+    """Write the Data Docs of every suite validated with ``context`` (once, after all suites ran)."""
+    if "run" in context.get_site_names():
+        context.build_data_docs(site_names=["run"])
+
+
+def run_suite(table: pd.DataFrame, suite_json: dict, parameters: dict, data_docs_dir: Path | None = None,
+              context=None) -> SuiteOutcome:
+    """Validate ``table`` with the suite. Without a shared ``context``, a private one is made (and its
+    Data Docs written to ``data_docs_dir`` when given)."""
+    import great_expectations as gx
+
+    private = context is None
+    if private:
+        context = new_context(data_docs_dir)
+    suite_config = {k: v for k, v in suite_json.items() if k in ("name", "expectations", "meta")}
+    suite = context.suites.add(gx.ExpectationSuite(**suite_config))
+    asset = context.data_sources.add_pandas(f"{suite.name}_source").add_dataframe_asset(suite.name)
+    batch = asset.add_batch_definition_whole_dataframe("whole_table")
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{suite.name}_validation", data=batch, suite=suite))
     checkpoint = context.checkpoints.add(gx.Checkpoint(
-        name=f"{suite.name}_checkpoint", validation_definitions=[definition], actions=actions,
+        name=f"{suite.name}_checkpoint", validation_definitions=[definition], actions=[],
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": []}))
     checkpoint_result = checkpoint.run(batch_parameters={"dataframe": _for_gx(table)}, expectation_parameters=parameters)
     validation = next(iter(checkpoint_result.run_results.values()))
+    if private and data_docs_dir is not None:
+        build_data_docs(context)
 
     summary_rows, problems = [], []
     for result in validation.results:

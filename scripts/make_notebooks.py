@@ -139,7 +139,8 @@ print(f"suite {suite['name']}: {len(suite['expectations'])} expectations on {len
 print(f"project quarters {suite_parameters['project_quarters'][0]}..{suite_parameters['project_quarters'][-1]}")'''),
     new_code_cell('''out_dir = Path(run_dir) / "validation"
 out_dir.mkdir(parents=True, exist_ok=True)
-outcome = validation.run_suite(table, suite, suite_parameters, data_docs_dir=Path(run_dir) / "data_docs")
+gx_context = validation.new_context(data_docs_dir=Path(run_dir) / "data_docs")
+outcome = validation.run_suite(table, suite, suite_parameters, context=gx_context)
 (out_dir / f"{outcome.suite}_result.json").write_text(json.dumps(outcome.result_json, indent=1, default=str), encoding="utf-8")
 outcome.summary[["expectation", "column", "description", "success", "unexpected_count"]]'''),
     new_markdown_cell("""## Outcome microdata
@@ -154,8 +155,8 @@ outcomes_by_suite = {outcome.suite: outcome}
 for key, source in microdata.load_sources(Path(raw_dir)).items():
     frame = microdata.read_processed(Path(processed_dir), source)
     suite_json = validation.load_suite_json(Path(expectations_dir) / "microdata", source.suite)
-    outcomes_by_suite[source.suite] = validation.run_suite(frame, suite_json, drop_parameters,
-                                                           data_docs_dir=Path(run_dir) / "data_docs")
+    outcomes_by_suite[source.suite] = validation.run_suite(frame, suite_json, drop_parameters, context=gx_context)
+validation.build_data_docs(gx_context)
 summary = pd.concat([o.summary for o in outcomes_by_suite.values()], ignore_index=True)
 problems = pd.concat([o.problems for o in outcomes_by_suite.values()], ignore_index=True)
 summary.to_csv(out_dir / "summary.csv", index=False, lineterminator="\\n")

@@ -69,3 +69,33 @@ def raw_copy(tmp_path: Path) -> Path:
     target = tmp_path / "raw"
     shutil.copytree(ROOT / "data" / "raw", target)
     return target
+
+
+@pytest.fixture(scope="session")
+def annex17() -> pd.DataFrame:
+    return pd.read_csv(FIXTURES / "published" / "outcome_indicators_q2_2020.csv", dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="session")
+def table2() -> pd.DataFrame:
+    return pd.read_csv(FIXTURES / "published" / "outcome_status_table2.csv", dtype=str, keep_default_na=False)
+
+
+def compute_outcomes(raw_dir: Path, lfm, cutoff: str = "2020Q2"):
+    """Run the clean-to-outcomes chain in memory (no notebooks): (indicators, exclusions, results, status)."""
+    from evalpipe import fichas, methods, microdata, outcomes, outputs
+    from evalpipe.progress import build_progress_table
+    from evalpipe.quarters import parse_quarter
+
+    quarter = parse_quarter(cutoff)
+    progress, _, _ = build_progress_table(raw_dir, lfm, quarter, ROOT)
+    output_indicators = outputs.compute_output_indicators(progress, lfm, quarter)
+    output_status = outputs.compute_output_status(output_indicators, lfm)
+    tables = microdata.read_all_sources(raw_dir, ROOT)
+    sources = {k: t.source for k, t in tables.items()}
+    context = methods.Context(quarter, {k: t.table for k, t in tables.items()},
+                              {k: s.column_names for k, s in sources.items()}, output_indicators)
+    specs = fichas.load_fichas(raw_dir, sources, lfm.outcome_indicators, ROOT)
+    indicators, exclusions, results = outcomes.compute_outcome_indicators(
+        specs, context, lfm.outcome_indicators, output_status, {k: s.file for k, s in sources.items()})
+    return indicators, exclusions, results, outcomes.compute_outcome_status(indicators, lfm.outcomes)

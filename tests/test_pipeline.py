@@ -98,7 +98,7 @@ def _set_cell(path: Path, code: str, value) -> tuple[str, int, str]:
 
 
 @pytest.mark.parametrize("code, value, expected_words", [
-    ("2.1.2.1", "mil cuarenta", "expected a count such as 268"),      # clean stage: unreadable value
+    ("2.1.2.1", "mil cuarenta", "expected a count such as 37"),      # clean stage: unreadable value
     ("2.1.2.1", 900, "not lower than the one reported in an earlier quarter"),  # validate: goes down
 ])
 def test_bad_input_stops_the_run_and_changes_nothing(project, tmp_path, code, value, expected_words):

@@ -233,7 +233,7 @@ def test_a_value_beside_text_that_is_not_a_code(tmp_path, workbook_writer):
     path = workbook_writer(tmp_path / NAME, [indicator("1.2.1.1", 3), indicator("Total", 30)])
     error = read_error(path)
     assert_place(error, NAME, sheet="Indicadores", row=FIRST_ROW + 1, column="Código")
-    assert "1.2.1.1" in error.expected
+    assert "1.2.3.4" in error.expected
     assert error.found == "Total"
 
 
@@ -241,7 +241,7 @@ def test_a_malformed_value(tmp_path, workbook_writer):
     path = workbook_writer(tmp_path / NAME, [indicator("1.2.1.1", "abc")], header=ALIASES)
     error = read_error(path)
     assert_place(error, NAME, sheet="Indicadores", row=FIRST_ROW, column="Avance acumulado")
-    assert "a count such as 268" in error.expected
+    assert "a count such as 37" in error.expected
     assert error.found == "abc"
     assert str(error).endswith("found 'abc'")
 

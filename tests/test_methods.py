@@ -1,0 +1,176 @@
+"""Each calculation method against small cases computed by hand, including the edge cases."""
+
+from __future__ import annotations
+
+
+import pandas as pd
+import pytest
+
+from evalpipe import methods
+from evalpipe.methods import Context, SpecError, run_method
+from evalpipe.quarters import Quarter
+
+
+def ctx(**tables) -> Context:
+    return Context(Quarter(2020, 2), tables, {k: list(v.columns) for k, v in tables.items()})
+
+
+RECS = pd.DataFrame({
+    "estado": ["cumplida", "cumplida", "en proceso", "parcialmente cumplida", "no iniciada", "cumplida"],
+    "tipo": ["específica"] * 5 + ["general"],
+    "fecha": pd.to_datetime(["2020-01-10", "2020-09-01", "2020-03-01", None, None, "2019-05-01"]),
+})
+
+
+def test_share_counts_only_items_meeting_every_condition_over_items_in_scope():
+    params = {"source": "recs", "filters": [{"column": "tipo", "in": ["específica"], "reason": "general"}],
+              "numerator_conditions": [{"column": "estado", "in": ["cumplida"]},
+                                       {"column": "fecha", "on_or_before": "cutoff"}]}
+    result = run_method("share", params, ctx(recs=RECS))
+    # 5 specific recommendations; only one fulfilled by 2020-06-30 (the other after the cut-off).
+    assert (result.numerator, result.denominator, result.value) == (1, 5, 20.0)
+    assert [(e.reason, e.n) for e in result.exclusions] == [("general", 1)]
+
+
+def test_share_where_in_progress_also_counts():
+    params = {"source": "recs", "numerator_conditions": [{"column": "estado", "in": ["cumplida", "en proceso"]}]}
+    result = run_method("share", params, ctx(recs=RECS))
+    assert (result.numerator, result.denominator) == (4, 6)
+    assert result.value == pytest.approx(66.6667, abs=1e-3)
+
+
+def test_share_with_everything_excluded_is_not_measured_with_a_reason():
+    params = {"source": "recs", "filters": [{"column": "tipo", "in": ["otro"], "reason": "fuera de ámbito"}],
+              "numerator_conditions": [{"column": "estado", "in": ["cumplida"]}]}
+    result = run_method("share", params, ctx(recs=RECS))
+    assert result.value is None and result.denominator == 0
+    assert "denominador cero" in result.reason
+    assert result.n_excluded == 6
+
+
+def test_share_on_an_empty_table_is_not_measured():
+    result = run_method("share", {"source": "recs", "numerator_conditions": [{"column": "estado", "in": ["x"]}]},
+                        ctx(recs=RECS.iloc[0:0]))
+    assert result.value is None and result.n_used == 0
+
+
+def test_count_distinct_with_cutoff_filter():
+    rows = pd.DataFrame({"accion": ["A", "A", "B", "", "C"],
+                         "fecha": pd.to_datetime(["2019-01-01", "2019-02-01", "2020-06-30", "2019-01-01", "2020-07-01"])})
+    params = {"source": "acts", "distinct": "accion",
+              "filters": [{"column": "accion", "not_blank": True, "reason": "sin acción"},
+                          {"column": "fecha", "on_or_before": "cutoff", "reason": "después del corte"}]}
+    result = run_method("count", params, ctx(acts=rows))
+    assert result.value == 2  # A (twice) and B; the blank one and C (July 2020) are left out
+    assert {e.reason: e.n for e in result.exclusions} == {"sin acción": 1, "después del corte": 1,
+                                                          "mismo accion contado una sola vez": 1}
+
+
+def test_existence_is_one_or_zero():
+    rows = pd.DataFrame({"ok": ["sí", "no"]})
+    assert run_method("existence", {"source": "s", "filters": [{"column": "ok", "in": ["sí"], "reason": "r"}]},
+                      ctx(s=rows)).value == 1
+    assert run_method("existence", {"source": "s", "filters": [{"column": "ok", "in": ["x"], "reason": "r"}]},
+                      ctx(s=rows)).value == 0
+
+
+def test_pre_post_participant_uses_only_participants_with_both_tests():
+    rows = pd.DataFrame({"id": ["a", "b", "c", "d"], "pre": [10.0, 12.0, None, 8.0], "post": [12.0, 15.0, 20.0, None]})
+    params = {"source": "t", "pre_column": "pre", "post_column": "post", "id_column": "id"}
+    result = run_method("pre_post_participant", params, ctx(t=rows))
+    # a and b only: mean pre 11, mean post 13.5 -> +22.727%
+    assert result.n_used == 2 and result.value == pytest.approx(100 * 2.5 / 11)
+    assert result.numerator == pytest.approx(250.0) and result.denominator == pytest.approx(11.0)
+    assert result.exclusions[0].n == 2
+
+
+def test_pre_post_participant_with_nobody_taking_both_tests_is_not_measured():
+    rows = pd.DataFrame({"id": ["a"], "pre": [10.0], "post": [None]})
+    result = run_method("pre_post_participant", {"source": "t", "pre_column": "pre", "post_column": "post",
+                                                 "id_column": "id"}, ctx(t=rows))
+    assert result.value is None and "ambas pruebas" in result.reason
+
+
+def test_pre_post_with_a_zero_mean_before_is_not_measured():
+    rows = pd.DataFrame({"id": ["a"], "pre": [0.0], "post": [5.0]})
+    result = run_method("pre_post_participant", {"source": "t", "pre_column": "pre", "post_column": "post",
+                                                 "id_column": "id"}, ctx(t=rows))
+    assert result.value is None
+
+
+def test_pre_post_question_averages_per_question_shares():
+    rows = pd.DataFrame({
+        "q": ["P1", "P1", "P2", "P2", "P3"], "test": ["in", "out", "in", "out", "out"],
+        "n": [10, 10, 10, 8, 10], "ok": [5, 6, 3, 4, 9]})
+    params = {"source": "t", "question_column": "q", "test_column": "test", "pre_label": "in", "post_label": "out",
+              "correct_column": "ok", "respondents_column": "n"}
+    result = run_method("pre_post_question", params, ctx(t=rows))
+    pre, post = (0.5 + 0.3) / 2, (0.6 + 0.5) / 2  # P3 only in the exit test: left out
+    assert result.value == pytest.approx(100 * (post - pre) / pre)
+    assert result.exclusions[0].n == 1 and result.n_used == 2
+
+
+def test_pre_post_weighted_by_participants_per_group():
+    rows = pd.DataFrame({"region": ["A", "B", "C"], "n": [10, 30, None], "pre": [10.0, 12.0, None],
+                         "post": [11.0, 15.0, None]})
+    params = {"source": "t", "weight_column": "n", "pre_column": "pre", "post_column": "post"}
+    result = run_method("pre_post_weighted", params, ctx(t=rows))
+    pre, post = (100 + 360) / 40, (110 + 450) / 40
+    assert result.value == pytest.approx(100 * (post - pre) / pre)
+    assert result.n_used == 40 and result.n_excluded == 1
+
+
+def test_percent_change_count_applies_the_baseline_rules():
+    rows = pd.DataFrame({
+        "care": ["G1", "G1", "G1", "G2", "G2"] + ["G1"] * 3 + ["G2"] * 4,
+        "created": ["no", "no", "no", "sí", "sí"] + ["no"] * 3 + ["sí"] * 4,
+        "date": pd.to_datetime(["2019-03-31"] * 5 + ["2020-11-30"] * 7),
+        "problem": ["trata", "trata", "otra", "trata", "trata"] + ["trata"] * 7,
+    })
+    params = {"source": "r", "group_column": "care", "snapshot_column": "date", "baseline_snapshot": "2019-03-31",
+              "current_may_follow_cutoff": True,
+              "baseline_filters": [{"column": "problem", "in": ["trata"], "reason": "otra problemática"}],
+              "baseline_zero_when": {"column": "created", "in": ["sí"], "reason": "creado por el proyecto"}}
+    result = run_method("percent_change_count", params, ctx(r=rows))
+    assert result.denominator == 2 and result.value == pytest.approx(100 * (7 - 2) / 2)
+    # Without permission to look after the cut-off, the November 2020 count is not used.
+    strict = run_method("percent_change_count", params | {"current_may_follow_cutoff": False}, ctx(r=rows))
+    assert strict.value is None and strict.exclusions[0].n == 7
+
+
+def test_from_output_indicator_adds_the_baseline_when_told():
+    outputs = pd.DataFrame({"indicator_id": ["9.1.1.1"], "current": [3.0]})
+    context = Context(Quarter(2020, 2), {}, {}, outputs)
+    assert run_method("from_output_indicator", {"output_indicator": "9.1.1.1"}, context).value == 3
+    assert run_method("from_output_indicator", {"output_indicator": "9.1.1.1", "add": 4}, context).value == 7
+    with pytest.raises(SpecError):
+        run_method("from_output_indicator", {"output_indicator": "9.9.9.9"}, context)
+
+
+def test_not_measured_is_never_zero():
+    result = run_method("not_measured", {"reason": "sin datos"}, ctx())
+    assert result.value is None and result.reason == "sin datos"
+
+
+@pytest.mark.parametrize("name, params, words", [
+    ("median", {}, "unknown method"),
+    ("share", {"source": "recs"}, "needs parameter"),
+    ("share", {"source": "nope", "numerator_conditions": []}, "unknown source"),
+    ("share", {"source": "recs", "numerator_conditions": [{"column": "colour", "in": ["x"]}]}, "unknown column"),
+    ("share", {"source": "recs", "numerator_conditions": [{"column": "estado", "like": "x"}]}, "exactly one of"),
+    ("count", {"source": "recs", "filters": [{"column": "estado", "in": ["x"]}]}, "has no 'reason'"),
+])
+def test_bad_specs_are_refused_with_a_reason(name, params, words):
+    with pytest.raises(SpecError, match=words):
+        run_method(name, params, ctx(recs=RECS))
+
+
+def test_methods_are_a_closed_registry():
+    assert set(methods.METHODS) == {"share", "count", "existence", "pre_post_participant", "pre_post_question",
+                                    "pre_post_weighted", "percent_change_count", "from_output_indicator",
+                                    "not_measured"}
+
+
+def test_cutoff_end_is_the_last_day_of_the_quarter():
+    assert ctx().cutoff_end == pd.Timestamp("2020-06-30")
+    assert Context(Quarter(2020, 4), {}, {}).cutoff_end == pd.Timestamp("2020-12-31")
