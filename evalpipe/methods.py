@@ -212,7 +212,7 @@ def pre_post_question(params: dict, context: Context) -> Result:
     """Per-question shares of correct answers, averaged over questions, pre against post (× 100).
 
     The mean of a test is the mean over its questions of the share of respondents who answered
-    correctly (Annex 14, ficha 1.2.1.2: results are tabulated per question, not per participant)."""
+    correctly (Annex 14: the oral-litigation exams were tabulated per question, not per participant)."""
     rows, exclusions = apply_filters(context.table(params["source"]), params.get("filters", []), context)
     rows = rows.assign(share=rows[params["correct_column"]] / rows[params["respondents_column"]])
     # A question is identified within its course (group_column), when the source holds several courses.

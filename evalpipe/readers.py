@@ -219,7 +219,7 @@ def read_progress_report(path: Path, display: str | None = None) -> ProgressRepo
             if value_text:
                 raise InputError(display, "an indicator code such as 1.2.3.4", sheet=sheet_name, row=excel_row,
                                  column=header_name("code"), found=code_cell)
-            heading_rows += 1  # a section heading such as "Objetivo 1" or "Producto 1.2.1"
+            heading_rows += 1  # a section heading such as "Objetivo 1" or "Producto 4.3.2"
             continue
         if isinstance(code_cell, (int, float)):
             raise InputError(display, "an indicator code written as text, e.g. 1.2.3.4 (Excel turned it into a "
