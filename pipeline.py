@@ -54,6 +54,8 @@ def run(
     cutoff: str = typer.Option("2020Q2", help="Cut-off quarter, e.g. 2020Q2: later reports are ignored."),
     lang: Lang = typer.Option(Lang.es, help="Language of labels in notebooks and reports."),
     raw: Path = typer.Option(Path("data/raw"), help="Folder of the data drop (inside the project)."),
+    expectations: Path | None = typer.Option(None, help="Extra folder of GX suites for this drop, searched "
+                                             "before expectations/ (inside the project)."),
     debug: bool = typer.Option(False, help="Show the Python traceback of a failure."),
 ) -> None:
     """Run every stage and publish reports/<evaluation>-<cutoff>/ when all of them pass."""
@@ -83,7 +85,9 @@ def run(
     params = RunParameters(
         evaluation=evaluation.value, cutoff=str(cutoff_quarter), lang=lang.value,
         raw_dir=str(raw_dir.relative_to(ROOT)), processed_dir=f"data/processed/{label}",
-        run_dir=f"reports/{label}", expectations_dir="expectations",
+        run_dir=f"reports/{label}",
+        expectations_dirs=([str(_inside_project(expectations, "--expectations").relative_to(ROOT))] if expectations
+                           else []) + ["expectations"],
     )
     typer.echo(f"run {label} (lang {lang.value}, drop {params.raw_dir})")
     try:

@@ -33,7 +33,7 @@ KEY_PACKAGES = ("evalpipe", "pandas", "numpy", "great-expectations", "papermill"
                 "ipykernel", "openpyxl", "matplotlib", "seaborn", "typer", "pyyaml")
 
 
-@dataclass(frozen=True)
+@dataclass
 class RunParameters:
     """What Papermill injects into every notebook (paths relative to the project root)."""
 
@@ -43,7 +43,7 @@ class RunParameters:
     raw_dir: str
     processed_dir: str
     run_dir: str
-    expectations_dir: str
+    expectations_dirs: list[str]
 
     @property
     def label(self) -> str:

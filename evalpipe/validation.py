@@ -40,6 +40,18 @@ def load_suite_json(expectations_dir: Path, name: str) -> dict:
         return json.load(handle)
 
 
+def find_suite(name: str, folders: list[str] | list[Path], subfolder: str = "") -> dict:
+    """The suite ``name`` from the first folder that has it (a drop's own suites before the shared ones)."""
+    from .errors import InputError
+
+    for folder in folders:
+        path = Path(folder) / subfolder / f"{name}.json"
+        if path.exists():
+            return load_suite_json(path.parent, name)
+    searched = ", ".join(str(Path(folder) / subfolder) for folder in folders)
+    raise InputError(f"{name}.json", f"a Great Expectations suite for '{name}' in {searched}", found="missing file")
+
+
 def _describe(config: dict) -> str:
     kwargs = {k: v for k, v in config["kwargs"].items() if k not in ("row_condition", "condition_parser")}
     shown = ", ".join(f"{k}={v if not isinstance(v, list) or len(v) < 6 else str(len(v)) + ' values'}"

@@ -20,7 +20,7 @@ lang = "es"
 raw_dir = "data/raw"
 processed_dir = "data/processed/midterm-2020Q2"
 run_dir = "reports/midterm-2020Q2"
-expectations_dir = "expectations"'''
+expectations_dirs = ["expectations"]'''
 
 SETUP = '''from pathlib import Path
 
@@ -128,7 +128,7 @@ from evalpipe.quarters import parse_quarter, quarter_range
 lfm = load_logframe(Path(raw_dir) / "lfm", Path("."))
 project = yaml.safe_load((Path(raw_dir) / "lfm" / "project.yaml").read_text(encoding="utf-8"))
 table = progress.read_tidy(Path(processed_dir) / "progress_indicators.csv")
-suite = validation.load_suite_json(Path(expectations_dir), "progress_indicators")
+suite = validation.find_suite("progress_indicators", expectations_dirs)
 suite_parameters = {
     "known_indicator_ids": lfm.output_indicator_ids,
     "project_quarters": [str(q) for q in quarter_range(parse_quarter(project["first_quarter"]),
@@ -154,7 +154,7 @@ drop_parameters = {"project_start": str(parse_quarter(project["first_quarter"]).
 outcomes_by_suite = {outcome.suite: outcome}
 for key, source in microdata.load_sources(Path(raw_dir)).items():
     frame = microdata.read_processed(Path(processed_dir), source)
-    suite_json = validation.load_suite_json(Path(expectations_dir) / "microdata", source.suite)
+    suite_json = validation.find_suite(source.suite, expectations_dirs, "microdata")
     outcomes_by_suite[source.suite] = validation.run_suite(frame, suite_json, drop_parameters, context=gx_context)
 validation.build_data_docs(gx_context)
 summary = pd.concat([o.summary for o in outcomes_by_suite.values()], ignore_index=True)

@@ -33,7 +33,7 @@ def tree_hashes(folder: Path) -> dict[str, str]:
 def project(tmp_path_factory) -> Path:
     """A copy of the project with the shipped drop, after one successful mid-term run."""
     target = tmp_path_factory.mktemp("project")
-    for name in ("notebooks", "expectations", "data/raw"):
+    for name in ("notebooks", "expectations", "data/raw", "tests/fixtures/project_b"):
         shutil.copytree(ROOT / name, target / name)
     shutil.copy(ROOT / "pipeline.py", target / "pipeline.py")
     result = run(target, "run")
@@ -43,14 +43,21 @@ def project(tmp_path_factory) -> Path:
 
 def test_run_publishes_notebooks_data_docs_and_tables(project):
     run_dir = project / "reports" / "midterm-2020Q2"
-    for stem in ("01_clean", "02_validate", "03_output_indicators", "04_consistency_audit"):
+    for stem in ("01_clean", "02_validate", "03_output_indicators", "04_outcome_indicators", "05_consistency_audit"):
         assert (run_dir / "notebooks" / f"{stem}.ipynb").exists()
         assert (run_dir / "notebooks" / f"{stem}.html").stat().st_size > 10_000
     assert (run_dir / "data_docs" / "index.html").exists()
     indicators = pd.read_csv(run_dir / "tables" / "output_indicators.csv", dtype={"indicator_id": str})
     status = pd.read_csv(run_dir / "tables" / "output_status.csv", dtype={"output_id": str})
     audit = pd.read_csv(run_dir / "tables" / "consistency_audit.csv", dtype=str)
+    outcomes = pd.read_csv(run_dir / "tables" / "outcome_indicators.csv", dtype={"indicator_id": str})
+    outcome_status = pd.read_csv(run_dir / "tables" / "outcome_status.csv", dtype={"outcome_id": str})
     assert len(indicators) == 48 and len(status) == 18 and len(audit) > 0
+    assert len(outcomes) == 38 and len(outcome_status) == 20
+    assert {"outcome_id", "indicator_id", "unit", "baseline", "current", "target", "numerator", "denominator", "n",
+            "status", "origin"} <= set(outcomes)
+    assert (run_dir / "tables" / "outcome_exclusions.csv").exists()
+    assert len(list((run_dir / "data_docs" / "validations").iterdir())) == 24  # progress + 23 microdata suites
     assert {"output_id", "indicator_id", "baseline", "current", "target", "progress_pct", "status"} <= set(indicators)
     assert set(indicators["data_origin"]) == {"synthetic"}
     assert set(status["status"]) <= {"delivered", "in_progress", "in_progress_at_risk", "not_delivered"}
@@ -132,3 +139,22 @@ def test_bad_parameters_exit_2_before_any_notebook_runs(project, args, words):
     assert result.returncode == 2
     assert words in result.stderr
     assert "running notebooks" not in result.stdout
+
+
+def test_a_second_fictitious_project_runs_with_no_code_change(project):
+    result = run(project, "run", "--cutoff", "2023Q2", "--raw", "tests/fixtures/project_b/raw",
+                 "--expectations", "tests/fixtures/project_b/expectations")
+    assert result.returncode == 0, result.stderr
+    run_dir = project / "reports" / "midterm-2023Q2"
+    outcomes = pd.read_csv(run_dir / "tables" / "outcome_indicators.csv", dtype={"indicator_id": str}).set_index(
+        "indicator_id")
+    assert outcomes.loc["1.1.1.1", "current"] == 75          # 3 of the 4 committees registered by the cut-off
+    assert outcomes.loc["1.1.1.3", "current"] == 4           # = output indicator 1.1.1.1
+    assert outcomes.loc["1.2.1.1", "status"] == "no_progress" and bool(outcomes.loc["1.2.1.1", "scheduled_after_cutoff"])
+    assert len(pd.read_csv(run_dir / "tables" / "consistency_audit.csv")) == 0  # nothing published to audit
+    # The fixture's attendance file carries a column of names: dropped at cleaning, absent from every output.
+    for path in list(run_dir.rglob("*")) + list((project / "data" / "processed" / "midterm-2023Q2").rglob("*")):
+        if path.is_file():
+            assert b"Persona Ficticia" not in path.read_bytes(), path
+    clean = (run_dir / "notebooks" / "01_clean.html").read_text(encoding="utf-8")
+    assert "nombre_presidente" in clean  # the dropped column is named for the reviewer, its values are not
