@@ -126,7 +126,8 @@ def audit_annex16(published: pd.DataFrame, indicators: pd.DataFrame) -> list[dic
             findings.append(_row("scheduled_mark", source, row.indicator_id, "scheduled_after_cutoff",
                                  mark or "(no mark)", bool(mine["scheduled_after_cutoff"]),
                                  "marked when the LFM schedules the indicator after the cut-off"))
-    missing = sorted(set(computed.index) - set(published["indicator_id"]))
+    # A dashboard that was published must list every indicator; an empty one means nothing was published.
+    missing = sorted(set(computed.index) - set(published["indicator_id"])) if len(published) else []
     for indicator in missing:
         findings.append(_row("missing_indicator", "Annex 16", indicator, "indicator_id", "", indicator,
                              "every LFM output indicator appears in the dashboard"))
