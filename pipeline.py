@@ -1,37 +1,38 @@
 #!/usr/bin/env python
-"""Run the evaluation pipeline: clean -> validate -> output indicators -> consistency audit.
+"""Run the evaluation pipeline: clean -> validate -> output and outcome indicators -> audit.
 
     python pipeline.py run                      # mid-term, cut-off 2020Q2, Spanish, shipped data
     python pipeline.py run --cutoff 2020Q4      # writes reports/midterm-2020Q4/, leaves the other alone
+    python pipeline.py status                   # what is up to date and what would re-run, and why
     python pipeline.py --help
 
-Each stage is a notebook in notebooks/, executed by Papermill with the validated parameters;
-the logic lives in the evalpipe package.
+Each stage is a notebook in notebooks/, executed by Papermill with the validated parameters; the logic
+lives in the evalpipe package. A stage re-runs only when its notebook, the package code it uses, its
+parameters or its inputs changed.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from enum import Enum
 from pathlib import Path
+from typing import Optional
 
 import typer
 
 ROOT = Path(__file__).resolve().parent
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Reproducible evaluation pipeline (notebooks run by Papermill).")
 
-
-class Evaluation(str, Enum):
-    midterm = "midterm"
-    final = "final"
-
-
-class Lang(str, Enum):
-    es = "es"
-    en = "en"
+EVALUATION = typer.Option(None, "--evaluation", help="midterm or final [default: midterm]")
+CUTOFF = typer.Option(None, "--cutoff", help="Cut-off quarter, e.g. 2020Q2: later reports are ignored. [default: 2020Q2]")
+LANG = typer.Option(None, "--lang", help="es or en: language of labels in notebooks and reports [default: es]")
+RAW = typer.Option(None, "--raw", help="Folder of the data drop, inside the project [default: data/raw]")
+EXPECTATIONS = typer.Option(None, "--expectations", help="Extra folder of GX suites for this drop, searched first.")
+PARAMS = typer.Option(None, "--params", help="YAML file of parameters (keys: the long option names).")
+OUTSIDE = typer.Option(False, "--allow-outside-paths", help="Accept --raw/--expectations outside the project.")
+DEBUG = typer.Option(False, "--debug", help="Show the Python traceback of a failure.")
 
 
 def _fail(message: str, code: int) -> None:
@@ -39,59 +40,36 @@ def _fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
-def _inside_project(path: Path, what: str) -> Path:
-    resolved = (ROOT / path).resolve() if not path.is_absolute() else path.resolve()
+def _parameters(evaluation, cutoff, lang, raw, expectations, params_file, allow_outside):
+    """Validate everything before any notebook or heavy import; exit 2 with one sentence otherwise."""
+    from evalpipe.errors import ParameterError
+    from evalpipe.params import load_params_file, validate
+
     try:
-        resolved.relative_to(ROOT)
-    except ValueError:
-        _fail(f"{what} {path} is outside the project folder {ROOT.name}/", 2)
-    return resolved
+        values = load_params_file(params_file) if params_file else {}
+        cli = {"evaluation": evaluation, "cutoff": cutoff, "lang": lang, "raw": raw, "expectations": expectations}
+        values |= {k: v for k, v in cli.items() if v is not None}
+        if allow_outside:
+            values["allow_outside_paths"] = True
+        checked = validate(values, ROOT)
+    except ParameterError as exc:
+        _fail(str(exc), 2)
+    from evalpipe.runner import RunParameters
+
+    return RunParameters(
+        evaluation=checked.evaluation, cutoff=str(checked.cutoff), lang=checked.lang, raw_dir=checked.raw_dir,
+        processed_dir=f"data/processed/{checked.label}", run_dir=f"reports/{checked.label}",
+        expectations_dirs=checked.expectations_dirs, suppression_threshold=checked.suppression_threshold)
 
 
-@app.command()
-def run(
-    evaluation: Evaluation = typer.Option(Evaluation.midterm, help="Which evaluation this run is for."),
-    cutoff: str = typer.Option("2020Q2", help="Cut-off quarter, e.g. 2020Q2: later reports are ignored."),
-    lang: Lang = typer.Option(Lang.es, help="Language of labels in notebooks and reports."),
-    raw: Path = typer.Option(Path("data/raw"), help="Folder of the data drop (inside the project)."),
-    expectations: Path | None = typer.Option(None, help="Extra folder of GX suites for this drop, searched "
-                                             "before expectations/ (inside the project)."),
-    debug: bool = typer.Option(False, help="Show the Python traceback of a failure."),
-) -> None:
-    """Run every stage and publish reports/<evaluation>-<cutoff>/ when all of them pass."""
+def _run(params, only=None, from_stage=None, force=False, debug=False) -> None:
     from evalpipe.errors import PipelineError
-    from evalpipe.progress import list_progress_reports
-    from evalpipe.quarters import parse_quarter
-    from evalpipe.runner import RunParameters, run_pipeline
+    from evalpipe.runner import run_pipeline
 
     started = time.perf_counter()
+    typer.echo(f"run {params.label} (lang {params.lang}, drop {params.raw_dir})")
     try:
-        cutoff_quarter = parse_quarter(cutoff)
-    except ValueError:
-        _fail(f"--cutoff {cutoff!r} is not a quarter: write it like 2020Q2", 2)
-    if str(cutoff_quarter) != cutoff.strip().upper():
-        _fail(f"--cutoff {cutoff!r}: write the quarter exactly like 2020Q2", 2)
-    raw_dir = _inside_project(raw, "--raw")
-    if not raw_dir.is_dir():
-        _fail(f"--raw {raw} is not a folder", 2)
-    try:
-        available = list_progress_reports(raw_dir, ROOT)
-    except PipelineError as exc:
-        _fail(str(exc), 2)
-    if cutoff_quarter not in available:
-        quarters = ", ".join(str(q) for q in available)
-        _fail(f"--cutoff {cutoff}: no progress report for that quarter in {raw}; the drop has {quarters}", 2)
-    label = f"{evaluation.value}-{cutoff_quarter}"
-    params = RunParameters(
-        evaluation=evaluation.value, cutoff=str(cutoff_quarter), lang=lang.value,
-        raw_dir=str(raw_dir.relative_to(ROOT)), processed_dir=f"data/processed/{label}",
-        run_dir=f"reports/{label}",
-        expectations_dirs=([str(_inside_project(expectations, "--expectations").relative_to(ROOT))] if expectations
-                           else []) + ["expectations"],
-    )
-    typer.echo(f"run {label} (lang {lang.value}, drop {params.raw_dir})")
-    try:
-        manifest = run_pipeline(params, ROOT, progress=typer.echo)
+        manifest = run_pipeline(params, ROOT, only=only, from_stage=from_stage, force=force, progress=typer.echo)
     except PipelineError as exc:
         if debug:
             raise
@@ -99,19 +77,85 @@ def run(
         kept = getattr(exc, "kept", None)
         if kept:
             typer.echo(f"partial notebook kept: {kept}", err=True)
-        typer.echo(f"nothing published: reports/{label}/ is unchanged", err=True)
+        typer.echo(f"nothing published: {params.run_dir}/ is unchanged", err=True)
         raise typer.Exit(1)
-    typer.echo(f"published reports/{label}/ in {time.perf_counter() - started:.1f} s "
-               f"(stages {manifest['total_seconds']:.1f} s)")
+    ran = [r for r in manifest.get("stage_reports", []) if r["action"] == "ran"]
+    verb = "published" if ran else "up to date:"
+    typer.echo(f"{verb} {params.run_dir}/ in {time.perf_counter() - started:.1f} s")
+
+
+def _check_stage(name: Optional[str], option: str) -> Optional[str]:
+    from evalpipe.stages import STAGE_NAMES
+
+    if name is not None and name not in STAGE_NAMES:
+        _fail(f"{option} {name!r}: expected one of {', '.join(STAGE_NAMES)}", 2)
+    return name
+
+
+@app.command()
+def run(evaluation: Optional[str] = EVALUATION, cutoff: Optional[str] = CUTOFF, lang: Optional[str] = LANG,
+        raw: Optional[str] = RAW, expectations: Optional[str] = EXPECTATIONS, params: Optional[Path] = PARAMS,
+        force: bool = typer.Option(False, "--force", help="Re-run every stage, even those up to date."),
+        only: Optional[str] = typer.Option(None, "--only", help="Run this stage only."),
+        from_stage: Optional[str] = typer.Option(None, "--from", help="Re-run this stage and every later one."),
+        allow_outside_paths: bool = OUTSIDE, debug: bool = DEBUG) -> None:
+    """Run the stages that are out of date and publish reports/<evaluation>-<cutoff>/ when all pass."""
+    _check_stage(only, "--only")
+    _check_stage(from_stage, "--from")
+    if only and from_stage:
+        _fail("--only and --from cannot be used together", 2)
+    checked = _parameters(evaluation, cutoff, lang, raw, expectations, params, allow_outside_paths)
+    _run(checked, only=only, from_stage=from_stage, force=force, debug=debug)
+
+
+def _stage_command(stage_name: str, help_text: str):
+    def command(evaluation: Optional[str] = EVALUATION, cutoff: Optional[str] = CUTOFF, lang: Optional[str] = LANG,
+                raw: Optional[str] = RAW, expectations: Optional[str] = EXPECTATIONS, params: Optional[Path] = PARAMS,
+                force: bool = typer.Option(False, "--force", help="Run it even if up to date."),
+                allow_outside_paths: bool = OUTSIDE, debug: bool = DEBUG) -> None:
+        checked = _parameters(evaluation, cutoff, lang, raw, expectations, params, allow_outside_paths)
+        _run(checked, only=stage_name, force=force, debug=debug)
+
+    command.__doc__ = help_text
+    return command
+
+
+app.command("clean")(_stage_command("clean", "Run the clean stage only (raw data -> data/processed/)."))
+app.command("validate")(_stage_command("validate", "Run the Great Expectations validation stage only."))
+app.command("audit")(_stage_command("audit", "Run the consistency audit stage only."))
+
+
+@app.command()
+def indicators(evaluation: Optional[str] = EVALUATION, cutoff: Optional[str] = CUTOFF, lang: Optional[str] = LANG,
+               raw: Optional[str] = RAW, expectations: Optional[str] = EXPECTATIONS, params: Optional[Path] = PARAMS,
+               allow_outside_paths: bool = OUTSIDE, debug: bool = DEBUG) -> None:
+    """Run the output- and outcome-indicator stages (and what they need), if out of date."""
+    checked = _parameters(evaluation, cutoff, lang, raw, expectations, params, allow_outside_paths)
+    _run(checked, from_stage=None, debug=debug)
+
+
+@app.command()
+def status(evaluation: Optional[str] = EVALUATION, cutoff: Optional[str] = CUTOFF, lang: Optional[str] = LANG,
+           raw: Optional[str] = RAW, expectations: Optional[str] = EXPECTATIONS, params: Optional[Path] = PARAMS,
+           allow_outside_paths: bool = OUTSIDE) -> None:
+    """Say, for each stage, whether it is up to date or would re-run, and why."""
+    checked = _parameters(evaluation, cutoff, lang, raw, expectations, params, allow_outside_paths)
+    from evalpipe.runner import stage_status
+
+    typer.echo(f"{checked.run_dir}/")
+    for report in stage_status(checked, ROOT):
+        reason = "up to date" if report.action == "skipped" else f"would run: {report.reason}"
+        typer.echo(f"  {report.stage:20} {reason}")
 
 
 @app.command()
 def stages() -> None:
-    """List the stages and their notebooks."""
-    from evalpipe.runner import STAGES
+    """List the stages, their notebooks and what each needs."""
+    from evalpipe.stages import STAGES
 
-    for stage, notebook in STAGES:
-        typer.echo(f"{stage:18} notebooks/{notebook}")
+    for current in STAGES:
+        needs = ", ".join(current.needs) or "-"
+        typer.echo(f"{current.name:20} notebooks/{current.notebook:32} after: {needs}")
 
 
 if __name__ == "__main__":

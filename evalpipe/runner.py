@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
@@ -22,13 +23,6 @@ from typing import Callable
 
 from .errors import PipelineError
 
-STAGES: list[tuple[str, str]] = [
-    ("clean", "01_clean.ipynb"),
-    ("validate", "02_validate.ipynb"),
-    ("output_indicators", "03_output_indicators.ipynb"),
-    ("outcome_indicators", "04_outcome_indicators.ipynb"),
-    ("audit", "05_consistency_audit.ipynb"),
-]
 KEY_PACKAGES = ("evalpipe", "pandas", "numpy", "great-expectations", "papermill", "nbconvert", "nbclient",
                 "ipykernel", "openpyxl", "matplotlib", "seaborn", "typer", "pyyaml")
 
@@ -44,6 +38,7 @@ class RunParameters:
     processed_dir: str
     run_dir: str
     expectations_dirs: list[str]
+    suppression_threshold: int = 5
 
     @property
     def label(self) -> str:
@@ -56,8 +51,11 @@ class StageFailed(PipelineError):
     def __init__(self, stage: str, notebook: str, cell: int | None, ename: str, evalue: str, kept: str):
         self.stage, self.notebook, self.cell, self.ename, self.evalue, self.kept = (
             stage, notebook, cell, ename, evalue, kept)
-        where = f"stage {stage} ({notebook}{f', cell {cell}' if cell else ''})"
-        super().__init__(f"{where}: {ename}: {evalue}")
+        super().__init__()
+
+    def __str__(self) -> str:
+        where = f"stage {self.stage} ({self.notebook}{f', cell {self.cell}' if self.cell else ''})"
+        return f"{where}: {self.ename}: {self.evalue}"
 
 
 class RunLocked(PipelineError):
@@ -158,34 +156,80 @@ class HtmlExporter:
         html_path.write_text(body, encoding="utf-8")
 
 
-def run_pipeline(params: RunParameters, project_root: Path, stages: list[tuple[str, str]] | None = None,
-                 progress: Callable[[str], None] = print) -> dict:
-    """Execute the stages in order; publish the run only if all of them pass. Returns the manifest."""
+@dataclass
+class StageReport:
+    stage: str
+    action: str  # "ran" or "skipped"
+    reason: str
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        if self.action == "skipped":
+            return f"[{self.stage}] skipped: {self.reason}"
+        return f"[{self.stage}] ran because {self.reason} ({self.seconds:.1f} s)"
+
+
+def _copy_previous(final: Path, staging: Path, reuse: bool) -> None:
+    """Start the staging folder from the last published run, so that skipped stages keep their outputs."""
+    if staging.exists():
+        shutil.rmtree(staging)
+    if reuse and final.exists():
+        shutil.copytree(final, staging, symlinks=False)
+    else:
+        staging.mkdir(parents=True)
+
+
+def plan_parameters(params: RunParameters) -> dict:
+    """The parameters that key the cache: the injected ones, with the published (not staging) paths."""
+    return asdict(params)
+
+
+def run_pipeline(params: RunParameters, project_root: Path, only: str | None = None, from_stage: str | None = None,
+                 force: bool = False, progress: Callable[[str], None] = print, workers: int | None = None) -> dict:
+    """Run the stages that are out of date (all with ``force``), in parallel where the graph allows,
+    and publish the run only if every stage passed. Returns the manifest."""
+    from . import stages as stage_graph
     from .drop import load_drop
 
     root = Path(project_root).resolve()
-    stages = stages or STAGES
     final_reports = root / params.run_dir
     final_processed = root / params.processed_dir
     reports_parent = final_reports.parent
     staging_reports = reports_parent / ".staging" / params.label
     staging_processed = final_processed.parent / ".staging" / params.label
     drop = load_drop(root / params.raw_dir)
+    selected = [only] if only else list(stage_graph.STAGE_NAMES)
+    forced = set(stage_graph.STAGE_NAMES) if force else set(stage_graph.downstream(from_stage)) if from_stage else set()
+    if only and force:
+        forced = {only}
+
+    if not forced and not only and final_reports.exists():
+        # Nothing to do is decided on the published folders, without copying anything.
+        planned = stage_status(params, root)
+        if all(report.action == "skipped" for report in planned):
+            for report in planned:
+                progress(report.line())
+            manifest = json.loads((final_reports / "manifest.json").read_text(encoding="utf-8"))
+            return manifest | {"stage_reports": [asdict(r) for r in planned]}
 
     with RunLock(reports_parent / f".{params.label}.lock"), _working_directory(root):
-        for folder in (staging_reports, staging_processed):
-            if folder.exists():
-                shutil.rmtree(folder)
-            folder.mkdir(parents=True)
+        _copy_previous(final_reports, staging_reports, reuse=not force or bool(only))
+        _copy_previous(final_processed, staging_processed, reuse=not force or bool(only))
         socket_dir = Path(tempfile.mkdtemp(prefix="evalpipe-kernel-"))
         try:
-            timings = _execute_stages(params, root, stages, staging_reports, staging_processed, socket_dir, progress)
+            reports = _execute_graph(params, root, selected, forced, staging_reports, staging_processed, socket_dir,
+                                     progress, workers or min(2, os.cpu_count() or 1))
         except StageFailed:
             shutil.rmtree(staging_processed, ignore_errors=True)
             raise
         finally:
             shutil.rmtree(socket_dir, ignore_errors=True)
-        manifest = build_manifest(params, root, drop, stages, timings)
+        if all(r.action == "skipped" for r in reports) and final_reports.exists():
+            shutil.rmtree(staging_reports, ignore_errors=True)
+            shutil.rmtree(staging_processed, ignore_errors=True)
+            return json.loads((final_reports / "manifest.json").read_text(encoding="utf-8")) | {
+                "stage_reports": [asdict(r) for r in reports]}
+        manifest = build_manifest(params, root, drop, reports)
         (staging_reports / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                                        encoding="utf-8")
         _swap_into_place(staging_processed, final_processed)
@@ -196,47 +240,142 @@ def run_pipeline(params: RunParameters, project_root: Path, stages: list[tuple[s
     return manifest
 
 
-def _execute_stages(params: RunParameters, root: Path, stages: list[tuple[str, str]], staging_reports: Path,
-                    staging_processed: Path, socket_dir: Path, progress: Callable[[str], None]) -> dict[str, float]:
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
+def _cache_file(run_dir: Path, stage: str) -> Path:
+    return Path(run_dir) / ".cache" / f"{stage}.json"
+
+
+def stage_status(params: RunParameters, project_root: Path) -> list[StageReport]:
+    """What a run would do now, against the published folders, without running anything."""
+    from . import stages as stage_graph
+
+    root = Path(project_root).resolve()
+    run_dir, processed = root / params.run_dir, root / params.processed_dir
+    roots = _roots(params, root, run_dir, processed)
+    out, rerun = [], set()
+    for current in stage_graph.STAGES:
+        key = stage_graph.stage_key(current, root / "notebooks", root / "evalpipe", plan_parameters(params), roots)
+        cached = _read_cache(run_dir, current.name)
+        reason = stage_graph.why_rerun(key, cached, (run_dir / "notebooks" / current.notebook).exists())
+        upstream = [n for n in current.needs if n in rerun]
+        if reason is None and upstream:
+            reason = f"may change after {', '.join(upstream)} re-runs"
+        if reason:
+            rerun.add(current.name)
+            out.append(StageReport(current.name, "would run", reason))
+        else:
+            out.append(StageReport(current.name, "skipped", "up to date"))
+    return out
+
+
+def _roots(params: RunParameters, root: Path, run_dir: Path, processed: Path) -> dict:
+    return {"raw": root / params.raw_dir, "processed": processed, "run": run_dir,
+            "expectations": [root / d for d in params.expectations_dirs]}
+
+
+def _read_cache(run_dir: Path, stage: str):
+    from .stages import StageKey
+
+    path = _cache_file(run_dir, stage)
+    if not path.exists():
+        return None
+    try:
+        return StageKey.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, KeyError):
+        return None
+
+
+def _execute_graph(params: RunParameters, root: Path, selected: list[str], forced: set[str], staging_reports: Path,
+                   staging_processed: Path, socket_dir: Path, progress: Callable[[str], None],
+                   workers: int) -> list[StageReport]:
+    """Decide and run stages as their upstream stages finish; independent stages run side by side."""
+    import threading
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    from . import stages as stage_graph
 
     injected = asdict(params) | {
         "run_dir": _relative(staging_reports, root),
         "processed_dir": _relative(staging_processed, root),
     }
-    (staging_reports / "notebooks").mkdir()
-    exporter = HtmlExporter()
+    (staging_reports / "notebooks").mkdir(exist_ok=True)
+    roots = _roots(params, root, staging_reports, staging_processed)
+    exporter, export_lock = HtmlExporter(), threading.Lock()
     kernel_manager_class = _ipc_kernel_manager_class(socket_dir) if os.name == "posix" else None
-    timings = {}
-    for stage, notebook in stages:
-        source = root / "notebooks" / notebook
-        executed = staging_reports / "notebooks" / notebook
+    reports: dict[str, StageReport] = {}
+    failures: list[StageFailed] = []
+
+    def execute(current, key, reason: str) -> StageReport:
+        import papermill as pm
+        from papermill.exceptions import PapermillExecutionError
+
+        executed = staging_reports / "notebooks" / current.notebook
         started = time.perf_counter()
-        progress(f"[{stage}] running notebooks/{notebook}")
+        progress(f"[{current.name}] running notebooks/{current.notebook} ({reason})")
         try:
-            pm.execute_notebook(_relative(source, root), _relative(executed, root), parameters=injected, cwd=".",
+            pm.execute_notebook(f"notebooks/{current.notebook}", _relative(executed, root), parameters=injected,
                                 kernel_name="python3", progress_bar=False, log_output=False, report_mode=False,
                                 kernel_manager_class=kernel_manager_class)
         except PapermillExecutionError as exc:
-            failed = staging_reports.parent.parent / "_failed" / params.label
-            if failed.exists():
-                shutil.rmtree(failed)
-            failed.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging_reports, failed)
-            kept = _relative(failed / "notebooks" / notebook, root)
-            raise StageFailed(stage, f"notebooks/{notebook}", exc.exec_count, exc.ename, str(exc.evalue),
-                              kept) from None
-        exporter.write(executed, executed.with_suffix(".html"))
-        timings[stage] = round(time.perf_counter() - started, 2)
-        progress(f"[{stage}] done in {timings[stage]:.1f} s")
-    return timings
+            raise StageFailed(current.name, f"notebooks/{current.notebook}", exc.exec_count, exc.ename,
+                              str(exc.evalue), "") from None
+        with export_lock:
+            exporter.write(executed, executed.with_suffix(".html"))
+        new_key = stage_graph.stage_key(current, root / "notebooks", root / "evalpipe", plan_parameters(params), roots)
+        cache = _cache_file(staging_reports, current.name)
+        cache.parent.mkdir(exist_ok=True)
+        cache.write_text(json.dumps(new_key.to_json(), indent=1, sort_keys=True), encoding="utf-8")
+        return StageReport(current.name, "ran", reason, round(time.perf_counter() - started, 2))
+
+    pending = [s for s in stage_graph.STAGES if s.name in selected]
+    running = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        while (pending or running) and not failures:
+            for current in list(pending):
+                if any(n in selected and n not in reports for n in current.needs):
+                    continue
+                pending.remove(current)
+                key = stage_graph.stage_key(current, root / "notebooks", root / "evalpipe", plan_parameters(params),
+                                            roots)
+                cached = _read_cache(staging_reports, current.name)
+                present = (staging_reports / "notebooks" / current.notebook).exists()
+                reason = "--force or --from" if current.name in forced else stage_graph.why_rerun(key, cached, present)
+                if reason is None:
+                    reports[current.name] = StageReport(current.name, "skipped", "up to date")
+                    progress(reports[current.name].line())
+                    continue
+                running[pool.submit(execute, current, key, reason)] = current
+            if not running:
+                continue
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                current = running.pop(future)
+                try:
+                    reports[current.name] = future.result()
+                    progress(reports[current.name].line())
+                except StageFailed as exc:
+                    failures.append(exc)
+        for future in running:  # let stages already running finish before the folder moves
+            try:
+                future.result()
+            except StageFailed as exc:
+                failures.append(exc)
+    if failures:
+        first = failures[0]
+        failed = staging_reports.parent.parent / "_failed" / params.label
+        if failed.exists():
+            shutil.rmtree(failed)
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging_reports, failed)
+        first.kept = _relative(failed / "notebooks" / Path(first.notebook).name, root)
+        raise first
+    return [reports[s.name] for s in stage_graph.STAGES if s.name in reports]
 
 
-def build_manifest(params: RunParameters, root: Path, drop, stages: list[tuple[str, str]],
-                   timings: dict[str, float]) -> dict:
+def build_manifest(params: RunParameters, root: Path, drop, reports: list[StageReport]) -> dict:
     """What a reviewer or an archive needs to know about a run: parameters, inputs, software."""
     from .drop import input_hashes
+
+    from . import stages as stage_graph
 
     return {
         "evaluation": params.evaluation,
@@ -247,8 +386,8 @@ def build_manifest(params: RunParameters, root: Path, drop, stages: list[tuple[s
         "inputs_sha256": input_hashes(root / params.raw_dir, root),
         "software": package_versions(),
         "git_commit": git_commit(root),
-        "stages": [{"stage": s, "notebook": f"notebooks/{n}", "seconds": timings[s]} for s, n in stages],
-        "total_seconds": round(sum(timings.values()), 2),
+        "stages": [{"stage": s.name, "notebook": f"notebooks/{s.notebook}"} for s in stage_graph.STAGES],
+        "stage_reports": [asdict(r) for r in reports],
     }
 
 
@@ -273,7 +412,8 @@ def _ipc_kernel_manager_class(socket_dir: Path):
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
             kwargs.setdefault("transport", "ipc")
-            kwargs.setdefault("ip", str(Path(socket_dir) / "kernel"))
+            # One socket prefix per kernel: kernels started side by side must not share socket names.
+            kwargs.setdefault("ip", str(Path(socket_dir) / f"k{uuid.uuid4().hex[:10]}"))
             super().__init__(**kwargs)
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):

@@ -20,7 +20,8 @@ lang = "es"
 raw_dir = "data/raw"
 processed_dir = "data/processed/midterm-2020Q2"
 run_dir = "reports/midterm-2020Q2"
-expectations_dirs = ["expectations"]'''
+expectations_dirs = ["expectations"]
+suppression_threshold = 5'''
 
 SETUP = '''from pathlib import Path
 
@@ -266,8 +267,7 @@ status_view'''),
     new_markdown_cell("""## Each ficha: formula, numbers, exclusions
 Aggregated tables only. Tables drawn from files about child victims show counts below the suppression threshold
 as `<5`."""),
-    new_code_cell('''suppression_threshold = 5
-for indicator_id, ficha in fichas.items():
+    new_code_cell('''for indicator_id, ficha in fichas.items():
     row = indicators.set_index("indicator_id").loc[indicator_id].to_dict() | {"indicator_id": indicator_id}
     display(Markdown(outcomes.ficha_markdown(ficha, row, results[indicator_id], lang)))
     excluded = exclusions[exclusions["indicator_id"] == indicator_id][["reason", "n"]]

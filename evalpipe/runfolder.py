@@ -1,0 +1,110 @@
+"""A published run folder as the annex, the figures and the reviewer's package read it.
+
+Everything downstream of the notebooks reads the run's aggregated tables from here (never the
+microdata), with ids kept as text, numbers as numbers and "NA" as the text the report printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """Where a table of the run lives and how its columns are typed (the rest stay text)."""
+
+    path: str
+    numbers: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+
+
+# The tables the notebooks publish (stages 02-05), in the order a reviewer reads them.
+TABLES: dict[str, TableSpec] = {
+    "output_indicators": TableSpec("tables/output_indicators.csv",
+                                   ("baseline", "current", "target", "progress_pct", "source_row"),
+                                   ("scheduled_after_cutoff",)),
+    "output_status": TableSpec("tables/output_status.csv",
+                               ("n_indicators", "n_achieved", "n_in_progress", "n_no_progress", "n_not_measured"),
+                               ("covid_risk", "scheduled_after_cutoff")),
+    "outcome_indicators": TableSpec("tables/outcome_indicators.csv",
+                                    ("baseline", "current", "target", "numerator", "denominator", "n", "n_excluded"),
+                                    ("scheduled_after_cutoff",)),
+    "outcome_status": TableSpec("tables/outcome_status.csv",
+                                ("n_indicators", "n_achieved", "n_in_progress", "n_no_progress", "n_not_measured")),
+    "outcome_exclusions": TableSpec("tables/outcome_exclusions.csv", ("n",)),
+    "consistency_audit": TableSpec("tables/consistency_audit.csv"),
+    "validation_summary": TableSpec("validation/summary.csv", ("unexpected_count",), ("success",)),
+}
+# Written by the finance stage when it exists (long form: line, period, measure, value, ...).
+FINANCE_TABLES: dict[str, TableSpec] = {
+    "budget": TableSpec("tables/budget.csv", ("value",)),
+    "financial_execution": TableSpec("tables/financial_execution.csv", ("value",)),
+}
+FINANCE_COLUMNS = ("line", "period", "measure", "value")
+MANIFEST = "manifest.json"
+
+
+def read_table(run_dir: Path, spec: TableSpec) -> pd.DataFrame:
+    """One table of the run: text as written (so "NA" stays "NA"), numbers and flags typed."""
+    path = Path(run_dir) / spec.path
+    if not path.exists():
+        raise InputError(spec.path, "a table written by the pipeline's notebooks (run the stages first)",
+                         found="missing file")
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    for column in spec.numbers:
+        if column in table.columns:
+            table[column] = pd.to_numeric(table[column].replace("", None), errors="coerce").astype("float64")
+    for column in spec.flags:
+        if column in table.columns:
+            table[column] = table[column].str.lower().eq("true")
+    return table
+
+
+def read_tables(run_dir: Path) -> dict[str, pd.DataFrame]:
+    """Every table the annex presents, keyed by the names of ``TABLES``."""
+    return {name: read_table(run_dir, spec) for name, spec in TABLES.items()}
+
+
+def read_finance(run_dir: Path) -> dict[str, pd.DataFrame] | None:
+    """The finance tables, or None when the finance stage has not written both of them."""
+    if not all((Path(run_dir) / spec.path).exists() for spec in FINANCE_TABLES.values()):
+        return None
+    tables = {name: read_table(run_dir, spec) for name, spec in FINANCE_TABLES.items()}
+    for name, table in tables.items():
+        missing = [c for c in FINANCE_COLUMNS if c not in table.columns]
+        if missing:
+            raise InputError(FINANCE_TABLES[name].path, f"the long-form columns {', '.join(FINANCE_COLUMNS)}",
+                             row=1, column=missing[0], found="missing column")
+    return tables
+
+
+def read_manifest(run_dir: Path) -> dict:
+    path = Path(run_dir) / MANIFEST
+    if not path.exists():
+        raise InputError(MANIFEST, "the run's manifest.json (written when a run is published)", found="missing file")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def fixed_timestamp(manifest: dict) -> dt.datetime:
+    """The one date every archival output carries: SOURCE_DATE_EPOCH when set, else the data drop's date.
+
+    Never the clock, so that two builds from the same inputs are byte-identical.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+    drop_date = dt.date.fromisoformat(str(manifest["data_drop"]["drop_date"]))
+    return dt.datetime(drop_date.year, drop_date.month, drop_date.day, tzinfo=dt.timezone.utc)
+
+
+def lang_suffix(lang: str) -> str:
+    """File-name suffix of a language: Spanish (the report's language) has none, English is ``_en``."""
+    return "" if lang == "es" else f"_{lang}"

@@ -1,0 +1,171 @@
+"""The stages of a run as data: notebook, upstream stages, and the files each one reads.
+
+The content-hash cache keys a stage on its notebook, the package modules it imports (found by
+reading the code, not declared by hand), its parameters, and the content of the files it reads.
+A stage re-runs only when one of these changed; the reason is said in words.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE = "evalpipe"
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    notebook: str
+    needs: tuple[str, ...]
+    # Files read, as globs under a root: "raw:", "processed:", "run:" or "expectations:".
+    inputs: tuple[str, ...]
+    # Optional: run only when this raw path exists (a drop without finance data skips the finance stage).
+    requires: str | None = None
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("clean", "01_clean.ipynb", (),
+          ("raw:drop.yaml", "raw:lfm/**", "raw:progress_reports/**", "raw:microdata/**")),
+    Stage("validate", "02_validate.ipynb", ("clean",),
+          ("raw:drop.yaml", "raw:lfm/**", "raw:microdata/sources.yaml", "processed:**", "expectations:**")),
+    Stage("output_indicators", "03_output_indicators.ipynb", ("clean",),
+          ("raw:drop.yaml", "raw:lfm/**", "processed:progress_indicators.csv")),
+    Stage("outcome_indicators", "04_outcome_indicators.ipynb", ("clean", "output_indicators"),
+          ("raw:drop.yaml", "raw:lfm/**", "raw:fichas/**", "raw:microdata/sources.yaml", "processed:microdata/**",
+           "run:tables/output_indicators.csv", "run:tables/output_status.csv")),
+    Stage("audit", "05_consistency_audit.ipynb", ("validate", "output_indicators", "outcome_indicators"),
+          ("raw:drop.yaml", "raw:lfm/**", "raw:published_report/**", "run:tables/output_*.csv",
+           "run:tables/outcome_*.csv")),
+)
+STAGE_NAMES = tuple(stage.name for stage in STAGES)
+
+
+def stage(name: str) -> Stage:
+    for candidate in STAGES:
+        if candidate.name == name:
+            return candidate
+    raise KeyError(name)
+
+
+def downstream(name: str) -> list[str]:
+    """``name`` and every stage that depends on it, in run order."""
+    selected = {name}
+    for candidate in STAGES:
+        if any(need in selected for need in candidate.needs):
+            selected.add(candidate.name)
+    return [s.name for s in STAGES if s.name in selected]
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _imports(source: str) -> set[str]:
+    """evalpipe modules imported by a piece of code (absolute or relative imports)."""
+    found = set()
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return found
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level > 0 or module == PACKAGE or module.startswith(PACKAGE + "."):
+                base = module.removeprefix(PACKAGE).lstrip(".")
+                if base:
+                    found.add(base.split(".")[0])
+                else:
+                    found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith(PACKAGE + "."):
+                    found.add(alias.name.split(".")[1])
+    return found
+
+
+def module_closure(notebook_path: Path, package_dir: Path) -> dict[str, str]:
+    """The package modules a notebook uses, directly or through other modules, with their hashes."""
+    notebook = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
+    code = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
+    code = "\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!")))
+    pending, seen = set(_imports(code)) | {"__init__"}, {}
+    while pending:
+        name = pending.pop()
+        path = Path(package_dir) / f"{name}.py"
+        if name in seen or not path.exists():
+            continue
+        text = path.read_bytes()
+        seen[name] = sha256_bytes(text)
+        pending |= _imports(text.decode("utf-8")) - set(seen)
+    return dict(sorted(seen.items()))
+
+
+def input_files(stage_: Stage, roots: dict[str, Path]) -> dict[str, str]:
+    """Every file the stage reads, keyed by root and relative path, with its SHA-256."""
+    files = {}
+    for pattern in stage_.inputs:
+        root_name, _, glob = pattern.partition(":")
+        if glob.endswith("**"):  # pathlib's "**" alone matches folders; files need "**/*"
+            glob += "/*"
+        for root in ([roots[root_name]] if root_name != "expectations" else roots["expectations"]):
+            root = Path(root)
+            if not root.exists():
+                continue
+            for path in sorted(root.glob(glob)):
+                if path.is_file() and not path.name.startswith(("~$", ".")) and ".cache" not in path.parts:
+                    files[f"{root_name}:{path.relative_to(root)}"] = sha256_bytes(path.read_bytes())
+    return dict(sorted(files.items()))
+
+
+@dataclass
+class StageKey:
+    """What a stage's result depends on; equal keys mean the stored result is still right."""
+
+    notebook: str
+    modules: dict[str, str]
+    parameters: dict
+    inputs: dict[str, str]
+
+    @property
+    def digest(self) -> str:
+        return sha256_bytes(json.dumps(self.__dict__, sort_keys=True).encode())
+
+    def to_json(self) -> dict:
+        return {"digest": self.digest, **self.__dict__}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "StageKey":
+        return cls(data["notebook"], data["modules"], data["parameters"], data["inputs"])
+
+
+def stage_key(stage_: Stage, notebook_dir: Path, package_dir: Path, parameters: dict, roots: dict) -> StageKey:
+    notebook = Path(notebook_dir) / stage_.notebook
+    return StageKey(sha256_bytes(notebook.read_bytes()), module_closure(notebook, package_dir), parameters,
+                    input_files(stage_, roots))
+
+
+def why_rerun(new: StageKey, old: StageKey | None, outputs_present: bool = True) -> str | None:
+    """None when up to date; otherwise the reason, in words, naming what changed."""
+    if old is None:
+        return "never ran for this evaluation and cut-off"
+    if not outputs_present:
+        return "its outputs are missing"
+    if new.notebook != old.notebook:
+        return "its notebook changed"
+    changed = sorted(m for m in set(new.modules) | set(old.modules) if new.modules.get(m) != old.modules.get(m))
+    if changed:
+        return "package code changed: " + ", ".join(f"evalpipe/{m}.py" for m in changed[:4])
+    params = sorted(k for k in set(new.parameters) | set(old.parameters)
+                    if new.parameters.get(k) != old.parameters.get(k))
+    if params:
+        return "parameters changed: " + ", ".join(params)
+    files = sorted(k for k in set(new.inputs) | set(old.inputs) if new.inputs.get(k) != old.inputs.get(k))
+    if files:
+        shown = ", ".join(name.split(":", 1)[1] for name in files[:3])
+        more = f" (+{len(files) - 3} more)" if len(files) > 3 else ""
+        return f"inputs changed: {shown}{more}"
+    return None
