@@ -14,6 +14,8 @@ LABELS: dict[str, dict[str, str]] = {
         "in_progress_at_risk": "En proceso con riesgo",
         "not_delivered": "No entregado",
         "scheduled_after_cutoff": "programado después del corte",
+        "midterm": "Evaluación intermedia",
+        "final": "Evaluación final",
     },
     "en": {
         "achieved": "Target reached",
@@ -24,6 +26,8 @@ LABELS: dict[str, dict[str, str]] = {
         "in_progress_at_risk": "In progress with risk",
         "not_delivered": "Not delivered",
         "scheduled_after_cutoff": "scheduled after the cut-off",
+        "midterm": "Mid-term evaluation",
+        "final": "Final evaluation",
     },
 }
 

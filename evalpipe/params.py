@@ -33,7 +33,8 @@ class Validated:
 
     @property
     def label(self) -> str:
-        return f"{self.evaluation}-{self.cutoff}"
+        """Folder name of the run: reports/midterm-2020Q2/ (Spanish), reports/midterm-2020Q2-en/ (English)."""
+        return f"{self.evaluation}-{self.cutoff}" + ("" if self.lang == "es" else f"-{self.lang}")
 
 
 def load_params_file(path: Path) -> dict:

@@ -42,7 +42,8 @@ class RunParameters:
 
     @property
     def label(self) -> str:
-        return f"{self.evaluation}-{self.cutoff}"
+        """Folder name of the run: reports/midterm-2020Q2/ (Spanish), reports/midterm-2020Q2-en/ (English)."""
+        return f"{self.evaluation}-{self.cutoff}" + ("" if self.lang == "es" else f"-{self.lang}")
 
 
 class StageFailed(PipelineError):
@@ -240,6 +241,11 @@ def run_pipeline(params: RunParameters, project_root: Path, only: str | None = N
     return manifest
 
 
+def _package_dir() -> Path:
+    """The evalpipe package the kernels import (not a copy that may lie beside the project)."""
+    return Path(__file__).resolve().parent
+
+
 def _cache_file(run_dir: Path, stage: str) -> Path:
     return Path(run_dir) / ".cache" / f"{stage}.json"
 
@@ -253,7 +259,7 @@ def stage_status(params: RunParameters, project_root: Path) -> list[StageReport]
     roots = _roots(params, root, run_dir, processed)
     out, rerun = [], set()
     for current in stage_graph.STAGES:
-        key = stage_graph.stage_key(current, root / "notebooks", root / "evalpipe", plan_parameters(params), roots)
+        key = stage_graph.stage_key(current, root / "notebooks", _package_dir(), plan_parameters(params), roots)
         cached = _read_cache(run_dir, current.name)
         reason = stage_graph.why_rerun(key, cached, (run_dir / "notebooks" / current.notebook).exists())
         upstream = [n for n in current.needs if n in rerun]
@@ -320,7 +326,7 @@ def _execute_graph(params: RunParameters, root: Path, selected: list[str], force
                               str(exc.evalue), "") from None
         with export_lock:
             exporter.write(executed, executed.with_suffix(".html"))
-        new_key = stage_graph.stage_key(current, root / "notebooks", root / "evalpipe", plan_parameters(params), roots)
+        new_key = stage_graph.stage_key(current, root / "notebooks", _package_dir(), plan_parameters(params), roots)
         cache = _cache_file(staging_reports, current.name)
         cache.parent.mkdir(exist_ok=True)
         cache.write_text(json.dumps(new_key.to_json(), indent=1, sort_keys=True), encoding="utf-8")
@@ -334,7 +340,7 @@ def _execute_graph(params: RunParameters, root: Path, selected: list[str], force
                 if any(n in selected and n not in reports for n in current.needs):
                     continue
                 pending.remove(current)
-                key = stage_graph.stage_key(current, root / "notebooks", root / "evalpipe", plan_parameters(params),
+                key = stage_graph.stage_key(current, root / "notebooks", _package_dir(), plan_parameters(params),
                                             roots)
                 cached = _read_cache(staging_reports, current.name)
                 present = (staging_reports / "notebooks" / current.notebook).exists()

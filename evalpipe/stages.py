@@ -38,8 +38,8 @@ STAGES: tuple[Stage, ...] = (
           ("raw:drop.yaml", "raw:lfm/**", "raw:fichas/**", "raw:microdata/sources.yaml", "processed:microdata/**",
            "run:tables/output_indicators.csv", "run:tables/output_status.csv")),
     Stage("audit", "05_consistency_audit.ipynb", ("validate", "output_indicators", "outcome_indicators"),
-          ("raw:drop.yaml", "raw:lfm/**", "raw:published_report/**", "run:tables/output_*.csv",
-           "run:tables/outcome_*.csv")),
+          ("raw:drop.yaml", "raw:lfm/**", "raw:published_report/**", "run:tables/output_indicators.csv",
+           "run:tables/output_status.csv", "run:tables/outcome_indicators.csv", "run:tables/outcome_status.csv")),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
 

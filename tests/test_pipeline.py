@@ -128,17 +128,73 @@ def test_bad_input_stops_the_run_and_changes_nothing(project, tmp_path, code, va
     assert (bad / kept.split(": ", 1)[1]).exists()
 
 
+def test_a_second_run_skips_every_stage_and_changes_nothing(project):
+    before = tree_hashes(project / "reports" / "midterm-2020Q2")
+    result = run(project, "run")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("skipped: up to date") == 5 and "running" not in result.stdout
+    assert tree_hashes(project / "reports" / "midterm-2020Q2") == before
+
+
+def test_editing_one_ficha_reruns_only_what_reads_it(project, tmp_path):
+    copy = tmp_path / "p"
+    shutil.copytree(project, copy)
+    ficha = copy / "data" / "raw" / "fichas" / "3.2.1.3.yaml"
+    ficha.write_text(ficha.read_text(encoding="utf-8").replace("participante sin respuesta", "sin respuesta"),
+                     encoding="utf-8")
+    status = run(copy, "status")
+    assert "outcome_indicators   would run: inputs changed: fichas/3.2.1.3.yaml" in status.stdout
+    assert "clean                up to date" in status.stdout
+    result = run(copy, "run")
+    assert result.returncode == 0, result.stderr
+    ran = [line for line in result.stdout.splitlines() if " ran because " in line]
+    assert len(ran) == 1 and ran[0].startswith("[outcome_indicators] ran because inputs changed: fichas/3.2.1.3.yaml")
+    assert "[audit] skipped: up to date" in result.stdout  # the outcome table did not change
+    exclusions = (copy / "reports" / "midterm-2020Q2" / "tables" / "outcome_exclusions.csv").read_text()
+    assert "sin respuesta" in exclusions and "participante sin respuesta" not in exclusions
+
+
+def test_force_and_from_rerun_what_they_say(project, tmp_path):
+    copy = tmp_path / "p"
+    shutil.copytree(project, copy)
+    result = run(copy, "run", "--from", "outcome_indicators")
+    assert result.returncode == 0, result.stderr
+    ran = {line.split("]")[0][1:] for line in result.stdout.splitlines() if " ran because " in line}
+    assert ran == {"outcome_indicators", "audit"}
+    result = run(copy, "run", "--only", "output_indicators", "--force")
+    ran = {line.split("]")[0][1:] for line in result.stdout.splitlines() if " ran because " in line}
+    assert result.returncode == 0 and ran == {"output_indicators"}
+
+
 @pytest.mark.parametrize("args, words", [
     (["--cutoff", "2020Q3"], "no progress report for that quarter"),
     (["--cutoff", "2020-06"], "is not a quarter"),
+    (["--cutoff", "2030Q1"], "the drop has 2018Q1"),
     (["--raw", "/tmp"], "outside the project"),
-    (["--lang", "fr"], "Invalid value"),
+    (["--raw", "data/nothing"], "is not a folder"),
+    (["--lang", "fr"], "expected one of es, en"),
+    (["--evaluation", "interim"], "expected one of midterm, final"),
+    (["--only", "publish"], "expected one of clean"),
+    (["--only", "clean", "--from", "audit"], "cannot be used together"),
 ])
 def test_bad_parameters_exit_2_before_any_notebook_runs(project, args, words):
     result = run(project, "run", *args)
     assert result.returncode == 2
-    assert words in result.stderr
-    assert "running notebooks" not in result.stdout
+    assert words in result.stderr and result.stderr.startswith("error: ")
+    assert "running" not in result.stdout and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("content, words", [
+    ("cutoff: 2020Q2\ncolour: blue\n", "unknown parameter 'colour'"),
+    ("cutoff: 2020\n", "'cutoff' must be str"),
+    ("suppression_threshold: three\n", "'suppression_threshold' must be int"),
+    ("- a list\n", "expected a mapping"),
+])
+def test_a_bad_params_file_exits_2(project, tmp_path, content, words):
+    params = project / "bad_params.yaml"
+    params.write_text(content, encoding="utf-8")
+    result = run(project, "run", "--params", "bad_params.yaml")
+    assert result.returncode == 2 and words in result.stderr
 
 
 def test_a_second_fictitious_project_runs_with_no_code_change(project):
