@@ -18,6 +18,8 @@ from pathlib import Path
 
 import openpyxl
 
+from synth_common import save_workbook
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "raw" / "microdata"
 FIXED_TIME = dt.datetime(2021, 2, 15, 12, 0, 0)
@@ -41,9 +43,7 @@ def write_xlsx(name: str, sheet: str, header: list[str], rows: list[list]) -> No
     notes = workbook.create_sheet("Leeme")
     notes.append(["DATOS SINTÉTICOS de demostración: no son datos del proyecto."])
     workbook.properties.creator = "Proyecto (sintético)"
-    workbook.properties.created = FIXED_TIME
-    workbook.properties.modified = FIXED_TIME
-    workbook.save(OUT / name)
+    save_workbook(workbook, OUT / name)
     print(f"data/raw/microdata/{name}: {len(rows)} rows")
 
 

@@ -16,6 +16,8 @@ import datetime as dt
 from pathlib import Path
 
 import openpyxl
+
+from synth_common import save_workbook
 from openpyxl.styles import Font
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,28 +132,35 @@ CODE_STYLES = [lambda c: c, lambda c: c + ".", lambda c: " " + c, lambda c: c + 
 FIXED_TIME = dt.datetime(2021, 2, 15, 12, 0, 0)
 
 
-def cumulative(indicator: str, upto: str) -> int:
-    steps = INCREMENTS.get(indicator, {})
-    return sum(n for q, n in steps.items() if QUARTERS.index(q) <= QUARTERS.index(upto))
+def _order(quarter: str) -> int:
+    return int(quarter[:4]) * 4 + int(quarter[-1])
 
 
-def cell_value(indicator: str, quarter: str, position: int) -> object:
-    qi = QUARTERS.index(quarter)
+def cumulative(indicator: str, upto: str, increments: dict | None = None) -> int:
+    steps = (increments or INCREMENTS).get(indicator, {})
+    return sum(n for q, n in steps.items() if _order(q) <= _order(upto))
+
+
+def cell_value(indicator: str, quarter: str, position: int, increments: dict | None = None) -> object:
+    qi = _order(quarter) - _order(QUARTERS[0])
     if indicator in EXTENSION:
-        if qi < QUARTERS.index("2019Q4"):
+        if _order(quarter) < _order("2019Q4"):
             return None  # not in the report at all
         if quarter == "2019Q4":
             return "NA"
     if (quarter, indicator) in HAND_WRITTEN:
         return HAND_WRITTEN[(quarter, indicator)]
-    value = cumulative(indicator, quarter)
-    if value == 0 and qi < QUARTERS.index("2019Q1") and indicator.startswith("2.3"):
+    value = cumulative(indicator, quarter, increments)
+    if value == 0 and _order(quarter) < _order("2019Q1") and indicator.startswith("2.3"):
         return ""  # early reports left the mental-health indicators blank
     return str(value) if (position + qi) % 5 == 0 else value  # some numbers typed as text
 
 
-def write_report(quarter: str, outputs: list[dict], indicators: list[dict]) -> Path:
-    layout = LAYOUTS[quarter]
+def write_report(quarter: str, outputs: list[dict], indicators: list[dict], out: Path = OUT,
+                 increments: dict | None = None) -> Path:
+    layout = LAYOUTS.get(quarter) or dict(file=f"Informe_progreso_{quarter[:4]}T{quarter[-1]}.xlsx",
+                                          sheet="Indicadores", headers=_order(quarter) % 3, title_rows=4,
+                                          extra="Notas" if _order(quarter) % 2 else None)
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = layout["sheet"]
@@ -189,11 +198,11 @@ def write_report(quarter: str, outputs: list[dict], indicators: list[dict]) -> P
         sheet.append([output["output_id"], output["name_es"]])
         for row in by_output[output["output_id"]]:
             indicator = row["indicator_id"]
-            value = cell_value(indicator, quarter, position)
+            value = cell_value(indicator, quarter, position, increments)
             position += 1
             if value is None:
                 continue
-            code = CODE_STYLES[(position * 3 + QUARTERS.index(quarter)) % len(CODE_STYLES)](indicator)
+            code = CODE_STYLES[(position * 3 + _order(quarter)) % len(CODE_STYLES)](indicator)
             sheet.append([code, row["name_es"], int(float(row["target"])), value,
                           COMMENTS.get((quarter, indicator), "")])
     sheet.column_dimensions["B"].width = 70
@@ -202,10 +211,7 @@ def write_report(quarter: str, outputs: list[dict], indicators: list[dict]) -> P
         extra.append(["Notas del equipo del proyecto"])
         extra.append(["Los valores son acumulados desde el inicio del proyecto."])
     workbook.properties.creator = "Equipo del proyecto (sintético)"
-    workbook.properties.created = FIXED_TIME
-    workbook.properties.modified = FIXED_TIME
-    path = OUT / layout["file"]
-    workbook.save(path)
+    path = save_workbook(workbook, Path(out) / layout["file"])
     return path
 
 

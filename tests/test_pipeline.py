@@ -33,7 +33,7 @@ def tree_hashes(folder: Path) -> dict[str, str]:
 def project(tmp_path_factory) -> Path:
     """A copy of the project with the shipped drop, after one successful mid-term run."""
     target = tmp_path_factory.mktemp("project")
-    for name in ("notebooks", "expectations", "data/raw", "tests/fixtures/project_b"):
+    for name in ("notebooks", "expectations", "data/raw", "tests/fixtures/project_b", "tests/fixtures/final_drop"):
         shutil.copytree(ROOT / name, target / name)
     shutil.copy(ROOT / "pipeline.py", target / "pipeline.py")
     result = run(target, "run")
@@ -214,3 +214,17 @@ def test_a_second_fictitious_project_runs_with_no_code_change(project):
             assert b"Persona Ficticia" not in path.read_bytes(), path
     clean = (run_dir / "notebooks" / "01_clean.html").read_text(encoding="utf-8")
     assert "nombre_presidente" in clean  # the dropped column is named for the reviewer, its values are not
+
+
+def test_the_final_evaluation_runs_on_its_own_drop_into_its_own_folder(project):
+    midterm = tree_hashes(project / "reports" / "midterm-2020Q2")
+    result = run(project, "run", "--evaluation", "final", "--cutoff", "2021Q4", "--raw", "tests/fixtures/final_drop/raw")
+    assert result.returncode == 0, result.stderr
+    assert tree_hashes(project / "reports" / "midterm-2020Q2") == midterm
+    final = project / "reports" / "final-2021Q4"
+    outputs = pd.read_csv(final / "tables" / "output_indicators.csv", dtype={"indicator_id": str})
+    assert set(outputs["value_quarter"]) == {"2021Q4"} and len(outputs) == 48
+    outcomes = pd.read_csv(final / "tables" / "outcome_indicators.csv", dtype={"indicator_id": str}).set_index("indicator_id")
+    assert outcomes.loc["3.2.1.1", "current"] > 42  # contacts added in 2021 count at the final cut-off
+    manifest = json.loads((final / "manifest.json").read_text())
+    assert manifest["evaluation"] == "final" and manifest["data_drop"]["drop_id"] == "final-demo"
