@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lock notebooks synthetic-data clean
+.PHONY: help install run test bench lock notebooks synthetic-data clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -24,14 +24,18 @@ run: $(STAMP) ## Set up, then run the whole pipeline on the shipped data (report
 test: $(STAMP) ## Set up, then run the tests
 	$(BIN)/python -m pytest
 
+bench: $(STAMP) ## Measure run times on this machine (prints a table; about 10 minutes)
+	$(BIN)/python scripts/bench.py
+
 lock: $(STAMP) ## Re-pin requirements.txt and environment.yml from the current .venv
 	$(BIN)/python scripts/lock.py
 
 notebooks: $(STAMP) ## Rewrite notebooks/ from scripts/make_notebooks.py (no outputs)
 	$(BIN)/python scripts/make_notebooks.py
 
-synthetic-data: $(STAMP) ## Rewrite the synthetic progress reports in data/raw/progress_reports/
-	$(BIN)/python scripts/synthesize_progress_reports.py
+synthetic-data: $(STAMP) ## Rewrite the synthetic data (progress reports, microdata, final-evaluation drop)
+	cd scripts && ../$(BIN)/python synthesize_progress_reports.py && ../$(BIN)/python synthesize_microdata.py \
+		&& ../$(BIN)/python synthesize_final_drop.py
 
 clean: ## Remove outputs (reports/, data/processed/); raw data are never touched
 	find reports data/processed -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

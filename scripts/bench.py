@@ -1,0 +1,157 @@
+"""Benchmark of the pipeline on this machine: prints a table of wall times (median of several runs).
+
+Not a test: numbers depend on the machine. Run with `make bench` (about 10 minutes on 2 cores).
+Each measurement runs `pipeline.py` in a fresh copy of the project in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import openpyxl
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+BIN = Path(sys.executable).parent
+COPY = ("notebooks", "expectations", "data/raw", "pipeline.py", "tests/fixtures/project_b")
+
+
+def make_project(target: Path) -> Path:
+    for name in COPY:
+        source = ROOT / name
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target / name)
+        else:
+            shutil.copy(source, target / name)
+    return target
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{result.stderr[-2000:]}")
+    return elapsed
+
+
+def pipeline(project: Path, *args: str) -> float:
+    return timed([PYTHON, "pipeline.py", "run", *args], project)
+
+
+def naive_loop(project: Path) -> float:
+    """The same notebooks as a shell loop of `papermill` then `jupyter nbconvert --to html` CLI calls."""
+    out = project / "reports" / "naive"
+    processed = project / "data" / "processed" / "naive"
+    (out / "notebooks").mkdir(parents=True, exist_ok=True)
+    processed.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    for notebook in sorted((project / "notebooks").glob("*.ipynb")):
+        executed = out / "notebooks" / notebook.name
+        subprocess.run([str(BIN / "papermill"), str(notebook), str(executed), "-p", "run_dir", "reports/naive",
+                        "-p", "processed_dir", "data/processed/naive", "--cwd", str(project)],
+                       cwd=project, check=True, capture_output=True)
+        subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", str(executed)], cwd=project, check=True,
+                       capture_output=True)
+    return time.perf_counter() - started
+
+
+def scale_microdata(raw: Path, factor: int) -> int:
+    """Repeat the rows of every microdata file whose rows are identified by an id column; returns rows."""
+    import yaml
+
+    sources = yaml.safe_load((raw / "microdata" / "sources.yaml").read_text(encoding="utf-8"))
+    total = 0
+    for spec in sources.values():
+        ids = [name for name, column in spec["columns"].items() if column["type"] == "id"]
+        if not ids:
+            continue
+        path = raw / "microdata" / spec["file"]
+        if path.suffix == ".csv":
+            with path.open(encoding="utf-8") as handle:
+                rows = list(csv.reader(handle))
+            header, body = rows[0], rows[1:]
+            positions = [header.index(name) for name in ids]
+            grown = [[(f"{v}-{k}" if i in positions and v else v) for i, v in enumerate(row)]
+                     for k in range(factor) for row in body]
+            with path.open("w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle, lineterminator="\n").writerows([header] + grown)
+            total += len(grown)
+        else:
+            workbook = openpyxl.load_workbook(path)
+            sheet = workbook[spec.get("sheet") or workbook.sheetnames[0]]
+            rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+            header, body = rows[0], rows[1:]
+            positions = [header.index(name) for name in ids]
+            for k in range(1, factor):
+                for row in body:
+                    sheet.append([(f"{v}-{k}" if i in positions and v else v) for i, v in enumerate(row)])
+            workbook.save(path)
+            total += len(body) * factor
+    return total
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median reported)")
+    parser.add_argument("--projects", type=int, default=20, help="projects for the growth measurement")
+    args = parser.parse_args()
+    rows = []
+
+    def report(name: str, seconds: float, note: str = "") -> None:
+        rows.append((name, seconds, note))
+        print(f"{name:48} {seconds:8.2f} s  {note}", flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="evalpipe-bench-") as tmp:
+        tmp = Path(tmp)
+        cold = []
+        for i in range(args.repeat):
+            project = make_project(tmp / f"cold{i}")
+            cold.append(pipeline(project))
+        report("cold full run (shipped data)", median(cold), f"runs: {', '.join(f'{c:.1f}' for c in cold)}")
+        project = tmp / "cold0"
+        noop = [pipeline(project) for _ in range(max(5, args.repeat))]
+        report("no-op re-run", median(noop))
+        edits = []
+        ficha = project / "data" / "raw" / "fichas" / "2.2.1.1.yaml"
+        original = ficha.read_text(encoding="utf-8")
+        for i in range(args.repeat):
+            ficha.write_text(original + f"# benchmark edit {i}\n", encoding="utf-8")
+            edits.append(pipeline(project))
+        ficha.write_text(original, encoding="utf-8")
+        report("re-run after editing one ficha", median(edits))
+        naive = [naive_loop(make_project(tmp / f"naive{i}")) for i in range(max(2, args.repeat - 1))]
+        report("naive CLI loop (papermill + nbconvert per notebook)", median(naive),
+               f"{median(naive) / median(cold):.1f}x the cold run")
+        for factor in (10, 100):
+            project = make_project(tmp / f"x{factor}")
+            n = scale_microdata(project / "data" / "raw", factor)
+            seconds = pipeline(project)
+            report(f"cold run, microdata x{factor} ({n} rows)", seconds, f"+{seconds - median(cold):.1f} s")
+        started = time.perf_counter()
+        for i in range(args.projects):
+            project = make_project(tmp / f"proj{i}")
+            pipeline(project, "--cutoff", "2023Q2", "--raw", "tests/fixtures/project_b/raw", "--expectations",
+                     "tests/fixtures/project_b/expectations")
+        total = time.perf_counter() - started
+        report(f"{args.projects} small projects, one after another", total, f"{total / args.projects:.1f} s each")
+    print()
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+
+
+if __name__ == "__main__":
+    main()
