@@ -26,3 +26,13 @@ def suppress_small_counts(table: pd.DataFrame, threshold: int = DEFAULT_THRESHOL
             hidden += int(small.sum())
             out[column] = values.astype(object).where(~small, f"<{threshold}")
     return out, hidden
+
+
+def suppress_where(table: pd.DataFrame, rows: pd.Series, column: str, threshold: int = DEFAULT_THRESHOLD
+                   ) -> tuple[pd.DataFrame, int]:
+    """Suppress small counts of ``column`` only in the selected ``rows`` (e.g. rows about victims)."""
+    out = table.copy()
+    values = out[column]
+    small = rows & values.notna() & (values > 0) & (values < threshold)
+    out[column] = values.astype(object).where(~small, f"<{threshold}")
+    return out, int(small.sum())

@@ -103,13 +103,18 @@ class RunLock:
                 if self._stale():
                     self.path.unlink(missing_ok=True)
                     continue
-                raise RunLocked(f"another run is writing {self.path.parent.name}/{self.path.stem} "
+                raise RunLocked(f"another run is writing {self.path.parent.name}/{self.path.stem.lstrip('.')} "
                                 f"(lock {self.path.name}, pid {self.path.read_text().strip() or '?'}); "
                                 "wait for it to finish") from None
             with os.fdopen(fd, "w") as handle:
                 handle.write(str(os.getpid()))
             return self
         raise RunLocked(f"could not take the lock {self.path}")
+
+    def clear_stale(self) -> None:
+        """Remove the lock of a run that died (e.g. killed) without releasing it."""
+        if self.path.exists() and self._stale():
+            self.path.unlink(missing_ok=True)
 
     def _stale(self) -> bool:
         try:
@@ -128,9 +133,18 @@ class RunLock:
         self.path.unlink(missing_ok=True)
 
 
+def recover_interrupted_swap(final: Path) -> None:
+    """A run killed between the two renames of a swap leaves the last good folder as ``.<name>.previous``:
+    put it back (called at the start of every run)."""
+    previous = final.with_name(f".{final.name}.previous")
+    if previous.exists() and not final.exists():
+        os.replace(previous, final)
+
+
 def _swap_into_place(staging: Path, final: Path) -> None:
     """Replace ``final`` with ``staging`` so that a complete folder is always in place."""
     final.parent.mkdir(parents=True, exist_ok=True)
+    recover_interrupted_swap(final)
     previous = final.with_name(f".{final.name}.previous")
     if previous.exists():
         shutil.rmtree(previous)
@@ -199,6 +213,9 @@ def run_pipeline(params: RunParameters, project_root: Path, only: str | None = N
     staging_reports = reports_parent / ".staging" / params.label
     staging_processed = final_processed.parent / ".staging" / params.label
     drop = load_drop(root / params.raw_dir)
+    for folder in (final_reports, final_processed):
+        recover_interrupted_swap(folder)
+    RunLock(reports_parent / f".{params.label}.lock").clear_stale()
     selected = [only] if only else list(stage_graph.STAGE_NAMES)
     forced = set(stage_graph.STAGE_NAMES) if force else set(stage_graph.downstream(from_stage)) if from_stage else set()
     if only and force:

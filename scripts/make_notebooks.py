@@ -278,9 +278,17 @@ as `<5`."""),
         if ficha.source_key and sources[ficha.source_key].sensitive:
             detail, hidden = suppress_small_counts(detail, suppression_threshold)
         display(detail)'''),
-    new_markdown_cell("## Result\nTables written to `tables/` of the run folder."),
-    new_code_cell('''tables_dir = Path(run_dir) / "tables"
-for name, frame in {"outcome_indicators": indicators, "outcome_status": status, "outcome_exclusions": exclusions}.items():
+    new_markdown_cell("""## Result
+Tables written to `tables/` of the run folder. In the table of exclusions, counts below the suppression threshold
+that concern child victims or residents are published as `<threshold`."""),
+    new_code_cell('''from evalpipe.privacy import suppress_where
+
+sensitive = {i for i, f in fichas.items() if f.source_key and sources[f.source_key].sensitive}
+public_exclusions, hidden = suppress_where(exclusions, exclusions["indicator_id"].isin(sensitive), "n",
+                                           suppression_threshold)
+print(f"{hidden} small counts suppressed (threshold {suppression_threshold})")
+tables_dir = Path(run_dir) / "tables"
+for name, frame in {"outcome_indicators": indicators, "outcome_status": status, "outcome_exclusions": public_exclusions}.items():
     print(write_table(frame, tables_dir / f"{name}.csv", drop))'''),
 ])
 
