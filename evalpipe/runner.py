@@ -390,6 +390,7 @@ def _execute_graph(params: RunParameters, root: Path, selected: list[str], force
         failed.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging_reports, failed)
         first.kept = _relative(failed / "notebooks" / Path(first.notebook).name, root)
+        first.evalue = first.evalue.replace(_relative(staging_reports, root), _relative(failed, root))
         raise first
     return [reports[s.name] for s in stage_graph.STAGES if s.name in reports]
 
