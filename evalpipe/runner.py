@@ -276,6 +276,9 @@ def stage_status(params: RunParameters, project_root: Path) -> list[StageReport]
     roots = _roots(params, root, run_dir, processed)
     out, rerun = [], set()
     for current in stage_graph.STAGES:
+        if current.requires and not (root / params.raw_dir / current.requires).exists():
+            out.append(StageReport(current.name, "skipped", f"the drop has no {current.requires}/ folder"))
+            continue
         key = stage_graph.stage_key(current, root / "notebooks", _package_dir(), plan_parameters(params), roots)
         cached = _read_cache(run_dir, current.name)
         reason = stage_graph.why_rerun(key, cached, (run_dir / "notebooks" / current.notebook).exists())
@@ -357,6 +360,11 @@ def _execute_graph(params: RunParameters, root: Path, selected: list[str], force
                 if any(n in selected and n not in reports for n in current.needs):
                     continue
                 pending.remove(current)
+                if current.requires and not (root / params.raw_dir / current.requires).exists():
+                    reports[current.name] = StageReport(current.name, "skipped",
+                                                        f"the drop has no {current.requires}/ folder")
+                    progress(reports[current.name].line())
+                    continue
                 key = stage_graph.stage_key(current, root / "notebooks", _package_dir(), plan_parameters(params),
                                             roots)
                 cached = _read_cache(staging_reports, current.name)

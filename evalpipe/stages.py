@@ -31,15 +31,19 @@ STAGES: tuple[Stage, ...] = (
     Stage("clean", "01_clean.ipynb", (),
           ("raw:drop.yaml", "raw:lfm/**", "raw:progress_reports/**", "raw:microdata/**")),
     Stage("validate", "02_validate.ipynb", ("clean",),
-          ("raw:drop.yaml", "raw:lfm/**", "raw:microdata/sources.yaml", "processed:**", "expectations:**")),
+          ("raw:drop.yaml", "raw:lfm/**", "raw:microdata/sources.yaml", "processed:**",
+           "expectations:progress_indicators.json", "expectations:microdata/**")),
     Stage("output_indicators", "03_output_indicators.ipynb", ("clean",),
           ("raw:drop.yaml", "raw:lfm/**", "processed:progress_indicators.csv")),
     Stage("outcome_indicators", "04_outcome_indicators.ipynb", ("clean", "output_indicators"),
           ("raw:drop.yaml", "raw:lfm/**", "raw:fichas/**", "raw:microdata/sources.yaml", "processed:microdata/**",
            "run:tables/output_indicators.csv", "run:tables/output_status.csv")),
-    Stage("audit", "05_consistency_audit.ipynb", ("validate", "output_indicators", "outcome_indicators"),
+    Stage("finance", "05_finance.ipynb", (),
+          ("raw:drop.yaml", "raw:lfm/**", "raw:finance/**", "expectations:finance/**"), requires="finance"),
+    Stage("audit", "06_consistency_audit.ipynb", ("validate", "output_indicators", "outcome_indicators", "finance"),
           ("raw:drop.yaml", "raw:lfm/**", "raw:published_report/**", "run:tables/output_indicators.csv",
-           "run:tables/output_status.csv", "run:tables/outcome_indicators.csv", "run:tables/outcome_status.csv")),
+           "run:tables/output_status.csv", "run:tables/outcome_indicators.csv", "run:tables/outcome_status.csv",
+           "run:tables/budget.csv", "run:tables/financial_execution.csv")),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
 

@@ -292,11 +292,65 @@ for name, frame in {"outcome_indicators": indicators, "outcome_status": status, 
     print(write_table(frame, tables_dir / f"{name}.csv", drop))'''),
 ])
 
-AUDIT = notebook([
-    new_markdown_cell("""# 5. Consistency audit against the published report
+FINANCE = notebook([
+    new_markdown_cell("""# 5. Budget and financial execution (Tables 3–6, Annexes 19–20, Finding 13, §171–183)
 
-The report's published tables (Annexes 16 and 17, Tables 1 and 2) and the figures its narrative gives (§38, §42,
-§117-118, §154-158) are
+Reads the two budget narratives and the ILO financial reports up to the cut-off (`finance/` of the drop),
+checks the sums a reviewer checks by hand (outputs add up to their component; components, operating costs and
+PM to the total; years to the cumulative figure; items to direct costs), validates the tables with Great
+Expectations, and computes the budget (Tables 3–6) and the execution (Annexes 19–20) in long form. A rule that
+fails on the raw data stops the run; a rule that fails on the *published* figures goes to the audit."""),
+    parameters_cell(),
+    new_code_cell(SETUP),
+    new_code_cell('''from evalpipe import finance, validation
+from evalpipe.export import write_table
+from evalpipe.lfm import load_logframe
+from evalpipe.quarters import parse_quarter
+
+lfm = load_logframe(Path(raw_dir) / "lfm", Path("."))
+fin = finance.load_finance(Path(raw_dir), lfm, parse_quarter(cutoff), Path("."))
+print(f"currency {fin.currency}; {len(fin.budget)} budget cells; {len(fin.reports)} report cells")
+fin.inventory'''),
+    new_markdown_cell("## What «programado» means in each column\nThe report's header is ambiguous; the arithmetic supports this reading."),
+    new_code_cell('''finance.programmed_meaning(fin)'''),
+    new_markdown_cell(f"## The sums a reviewer checks by hand\nTolerance: {{}}."),
+    new_code_cell('''checks = finance.reconcile(fin)
+print("tolerance:", finance.TOLERANCE)
+checks.groupby(["rule", "passed"]).size().rename("checks").reset_index()'''),
+    new_markdown_cell("## Great Expectations"),
+    new_code_cell('''gx_context = validation.new_context(data_docs_dir=Path(run_dir) / "data_docs")
+suite_parameters = finance.suite_parameters(fin, lfm)
+results = {
+    "finance_budget": validation.run_suite(fin.budget, validation.find_suite("finance_budget", expectations_dirs, "finance"),
+                                           suite_parameters, context=gx_context),
+    "finance_reports": validation.run_suite(fin.reports, validation.find_suite("finance_reports", expectations_dirs, "finance"),
+                                            suite_parameters, context=gx_context),
+}
+validation.build_data_docs(gx_context)
+for name, result in results.items():
+    print(f"{name}: {'PASSED' if result.success else 'FAILED'} ({int(result.summary['success'].sum())} of {len(result.summary)})")
+for result in results.values():
+    validation.raise_on_failure(result)'''),
+    new_markdown_cell("## Execution by component (Finding 13, §179)"),
+    new_code_cell('''tables = finance.compute_tables(fin)
+finance.execution_by_component(tables["financial_execution"])'''),
+    new_markdown_cell("## Annex 19: programmed, executed to the cut-off, execution %, 2021 programme, balance"),
+    new_code_cell('''execution = tables["financial_execution"]
+cumulative = execution[execution["period"].isin(["acumulado", "2021", "saldos"])]
+cumulative.pivot_table(index=["line", "line_name_es"], columns=["period", "measure"], values="value_rounded", sort=False)'''),
+    new_markdown_cell("## Budget (Tables 3–6)"),
+    new_code_cell('''budget = tables["budget"]
+budget.pivot_table(index=["version", "line"], columns=["period", "measure"], values="value_rounded", sort=False)'''),
+    new_markdown_cell("## Result"),
+    new_code_cell('''for name, frame in tables.items():
+    print(write_table(frame, Path(run_dir) / "tables" / f"{name}.csv", drop))'''),
+])
+
+AUDIT = notebook([
+    new_markdown_cell("""# 6. Consistency audit against the published report
+
+The report's published tables (Annexes 16, 17, 19 and 20, Tables 1 to 6) and the figures its narrative gives
+(§38, §42, §117-118, §154-158, §172-183) are
 in `data/raw/published_report/`. This stage — and only this stage — reads them, to list every place where they
 differ from what the data and the report's own rules give. Each row names the published value, the computed
 value and the rule."""),
@@ -315,6 +369,11 @@ outcome_status = pd.read_csv(tables / "outcome_status.csv", dtype={"outcome_id":
 lfm_counts = {"outputs": len(lfm.outputs), "output_indicators": len(lfm.output_indicators),
               "outcomes": len(lfm.outcomes), "outcome_indicators": len(lfm.outcome_indicators)}
 findings = audit.consistency_audit(Path(raw_dir), indicators, status, lfm_counts, outcome_indicators, outcome_status)
+if (tables / "financial_execution.csv").exists():
+    from evalpipe import finance
+
+    finance_rows = finance.audit_finance(Path(raw_dir) / "published_report", finance.read_tables(tables))
+    findings = pd.concat([findings, pd.DataFrame(finance_rows, columns=findings.columns)], ignore_index=True)
 print(f"{len(findings)} differences between the published report and the computed tables")'''),
     new_markdown_cell("## Differences by check"),
     new_code_cell('''findings.groupby(["check", "source"]).size().rename("n").reset_index() if len(findings) else findings'''),
@@ -326,7 +385,8 @@ findings[["source", "item_id", "field", "published_value", "computed_value", "no
 
 if __name__ == "__main__":
     for name, nb in {"01_clean": CLEAN, "02_validate": VALIDATE, "03_output_indicators": OUTPUTS,
-                     "04_outcome_indicators": OUTCOMES, "05_consistency_audit": AUDIT}.items():
+                     "04_outcome_indicators": OUTCOMES, "05_finance": FINANCE,
+                     "06_consistency_audit": AUDIT}.items():
         nbformat.validate(nb)
         nbformat.write(nb, ROOT / "notebooks" / f"{name}.ipynb")
         print(f"notebooks/{name}.ipynb")

@@ -28,11 +28,7 @@ Run: python scripts/synthesize_finance.py   (rewrites the workbooks of data/raw/
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
-import io
-import re
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -40,12 +36,12 @@ import openpyxl
 import yaml
 from openpyxl.styles import Font
 from scipy.optimize import Bounds, LinearConstraint, milp
+from synth_common import save_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
 OUT = RAW / "finance"
 PUBLISHED = RAW / "published_report"
-FIXED_TIME = dt.datetime(2021, 2, 15, 12, 0, 0)
 BANNER = "DATOS SINTÉTICOS DE DEMOSTRACIÓN: no son datos del proyecto; reproducen las cifras publicadas."
 
 # Published cells that the rest of the report contradicts: not targets (the audit lists them).
@@ -58,16 +54,18 @@ CONTRADICTED = {
 # Lines whose net amount of a year is negative: an ordinary row (cents) plus an adjustment row.
 ADJUSTMENTS = {
     ("OC-EQU", 2018): {"ordinary": 118640, "measures": ("programado", "ejecutado"),
-                       "note": "Reversión del cargo de 2017 por equipo de oficina transferido a otro proyecto de la OIT"},
+                       "note": "Reversión del cargo de 2017 por equipo de oficina transferido a otro proyecto "
+                               "de la OIT"},
     ("1.1.1", 2020): {"ordinary": 0, "measures": ("ejecutado",),
-                      "note": "Diferencia de cambio en el pago final (2019) de la consultoría del informe de análisis de casos"},
+                      "note": "Diferencia de cambio en el pago final (2019) de la consultoría del informe de "
+                              "análisis de casos"},
 }
-REPORTS = [  # (quarter, file, sheet, period line, own year, forward years)
-    ("2018Q4", "Informe financiero OIT 2018T4 (anual).xlsx", "Ejecución 2018", "Periodo: enero - diciembre 2018",
+REPORTS = [  # (file, with the quarter in its name; sheet; period line; own year; forward years)
+    ("Informe financiero OIT 2018T4 (anual).xlsx", "Ejecución 2018", "Periodo: enero - diciembre 2018",
      2018, ()),
-    ("2019Q4", "Informe financiero OIT 2019T4 (anual).xlsx", "Ejecución 2019", "Periodo: enero - diciembre 2019",
+    ("Informe financiero OIT 2019T4 (anual).xlsx", "Ejecución 2019", "Periodo: enero - diciembre 2019",
      2019, ()),
-    ("2020Q2", "Informe financiero OIT 2020T2 (al 31-07-2020).xlsx", "Ejecución a julio 2020",
+    ("Informe financiero OIT 2020T2 (al 31-07-2020).xlsx", "Ejecución a julio 2020",
      "Periodo: enero - julio 2020 (informe del trimestre 2020T2; cierre contable al 31/07/2020)", 2020, (2021,)),
 ]
 
@@ -255,13 +253,13 @@ def catalogue(declaration: dict) -> list[dict]:
     lines = []
     for component in components:
         cid = component["component_id"]
-        lines.append({"code": f"C{cid}", "label": declaration["component_label"].replace("{id}", cid),
+        lines.append({"code": f"C{cid}", "label": declaration["component_label"]["es"].replace("{id}", cid),
                       "parent": "TOTAL"})
-        lines += [{"code": o["output_id"], "label": declaration["output_label"].replace("{id}", o["output_id"]),
+        lines += [{"code": o["output_id"], "label": declaration["output_label"]["es"].replace("{id}", o["output_id"]),
                    "parent": f"C{cid}"} for o in outputs if o["component_id"] == cid]
-        lines += [{"code": code, **spec} for code, spec in declaration["report_lines"].items()
+        lines += [{"code": code, "label": spec["es"], **spec} for code, spec in declaration["report_lines"].items()
                   if spec.get("parent") == f"C{cid}"]
-    lines += [{"code": code, **spec} for code, spec in declaration["report_lines"].items()
+    lines += [{"code": code, "label": spec["es"], **spec} for code, spec in declaration["report_lines"].items()
               if not str(spec.get("parent", "")).startswith("C")]
     return lines
 
@@ -318,7 +316,7 @@ def execution_amounts(rows: list[dict], lines: list[dict]) -> dict[tuple, int]:
     return model.solve()
 
 
-def write_report(quarter: str, file: str, sheet_name: str, period: str, year: int, forward: tuple,
+def write_report(file: str, sheet_name: str, period: str, year: int, forward: tuple,
                  lines: list[dict], cents: dict) -> None:
     parents = {line["parent"] for line in lines if line.get("parent")}
 
@@ -380,23 +378,10 @@ def write_report(quarter: str, file: str, sheet_name: str, period: str, year: in
 
 
 def save(workbook: openpyxl.Workbook, path: Path) -> None:
-    """Save with fixed dates (file properties and zip entries), so that a re-run writes the same bytes."""
+    """Save byte for byte the same on every run (scripts/synth_common.py)."""
     workbook.properties.creator = "OIT (sintético)"
-    workbook.properties.created = FIXED_TIME
-    workbook.properties.modified = FIXED_TIME
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source, \
-            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            content = source.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl stamps the time of saving here
-                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp, content)
-            target.writestr(fixed, content)
+    save_workbook(workbook, path)
     print(path.relative_to(ROOT))
 
 
@@ -416,8 +401,8 @@ def main() -> None:
         if line["code"] == "MML2018":
             line["note_es"] = "Actividad 1.3 de la MML 2018 (representación legal), eliminada en la MML 2019"
     cents = execution_amounts(execution_rows, lines)
-    for quarter, file, sheet, period, year, forward in REPORTS:
-        write_report(quarter, file, sheet, period, year, forward, lines, cents)
+    for file, sheet, period, year, forward in REPORTS:
+        write_report(file, sheet, period, year, forward, lines, cents)
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ def set_value(relative: str, code: str, value, column: str = "value", places: bo
         sheet = workbook[record.source_sheet]
         headers = [c.value for c in sheet[report.header_row]]
         header = record.source_column if column == "value" else record.source_code_column
-        sheet.cell(row=record.source_row, column=headers.index(header) + 1, value=value)
+        sheet.cell(row=record.source_row, column=headers.index(header) + 1).value = value  # None too
         workbook.save(path)
         if not places:  # the message may name either of two rows (e.g. a duplicate): check the sheet only
             return [f"sheet '{record.source_sheet}'"]
@@ -228,9 +228,9 @@ CASES = [
     Case("quarter outside the project", quarter_outside, "progress_reports/Informe_progreso_2016T4.xlsx",
          ["within the project's life"]),
     Case("two files for one quarter", duplicate_quarter, "progress_reports/Informe_progreso_2020T2_copia.xlsx",
-         ["one progress report per quarter"], exit_code=2),
+         ["one progress report per quarter"]),
     Case("file name without a quarter", write_bytes(Q1, (ROOT / "data/raw" / Q1).read_bytes(), "Informe_progreso.xlsx"),
-         "progress_reports/Informe_progreso.xlsx", ["contains its quarter"], exit_code=2),
+         "progress_reports/Informe_progreso.xlsx", ["contains its quarter"]),
     # logframe (.csv)
     Case("lfm: missing column", edit_csv("lfm/output_indicators.csv",
                                          lambda rows: [r.__setitem__(5, "meta") for r in rows[:1]] and ["row 1"]),
@@ -262,7 +262,7 @@ CASES = [
                                                     lambda rows: cell(rows, "fecha", 2, "2022-03-01")),
          f"{MD}/Validación de materiales de sensibilización.csv", ["not after the date of the data drop"]),
     Case("microdata: same id twice", edit_csv(f"{MD}/Registro de residentes CARE.csv",
-                                              lambda rows: cell(rows, "residente_id", 3, rows[1][0])),
+                                              lambda rows: cell(rows, "residente_id", 3, rows[1][0])[1:]),
          f"{MD}/Registro de residentes CARE.csv", ["each residente_id once"]),
     Case("microdata: score of 35 on a 0-20 test", xlsx_score(f"{MD}/BASE INCREMENTO CONOCIMIENTO 1.xlsx", "Base",
                                                              "nota_salida", 35),
@@ -271,8 +271,9 @@ CASES = [
         f"{MD}/Base de Datos CARE CPC.xlsx",
         lambda wb: wb["Evaluaciones"].append([c.value for c in wb["Evaluaciones"][2]]) and None),
          f"{MD}/Base de Datos CARE CPC.xlsx", ["one row per participante_id + capacitacion"]),
-    Case("microdata: negative count", xlsx_score(f"{MD}/Exámenes tabulados litigación oral.xlsx", "Resultados",
-                                                 "n_respondieron", -16),
+    Case("microdata: negative count", edit_workbook(f"{MD}/Exámenes tabulados litigación oral.xlsx",
+                                                   lambda wb: wb["Resultados"].cell(row=5, column=6).__setattr__("value", -3)
+                                                   or ["sheet 'Resultados'", "row 5", "column 'n_correctas'"]),
          f"{MD}/Exámenes tabulados litigación oral.xlsx", ["a count of zero or more"]),
     Case("microdata: formula cell", xlsx_score(f"{MD}/Base de Datos CARE CPC.xlsx", "Evaluaciones", "nota_entrada",
                                                "=B2*2"),
@@ -337,7 +338,7 @@ def test_debug_shows_the_traceback(project):
     raw = project / "data" / "raw"
     original = (raw / "drop.yaml").read_text(encoding="utf-8")
     try:
-        (raw / "drop.yaml").write_text(original.replace("synthetic", "maybe", 1), encoding="utf-8")
+        (raw / "drop.yaml").write_text(original.replace("data_origin: synthetic", "data_origin: maybe", 1), encoding="utf-8")
         result = subprocess.run([sys.executable, "pipeline.py", "run", "--debug"], cwd=project, capture_output=True,
                                 text=True, timeout=600)
         assert result.returncode != 0 and "Traceback" in result.stderr

@@ -43,7 +43,8 @@ def project(tmp_path_factory) -> Path:
 
 def test_run_publishes_notebooks_data_docs_and_tables(project):
     run_dir = project / "reports" / "midterm-2020Q2"
-    for stem in ("01_clean", "02_validate", "03_output_indicators", "04_outcome_indicators", "05_consistency_audit"):
+    for stem in ("01_clean", "02_validate", "03_output_indicators", "04_outcome_indicators", "05_finance",
+                 "06_consistency_audit"):
         assert (run_dir / "notebooks" / f"{stem}.ipynb").exists()
         assert (run_dir / "notebooks" / f"{stem}.html").stat().st_size > 10_000
     assert (run_dir / "data_docs" / "index.html").exists()
@@ -57,7 +58,10 @@ def test_run_publishes_notebooks_data_docs_and_tables(project):
     assert {"outcome_id", "indicator_id", "unit", "baseline", "current", "target", "numerator", "denominator", "n",
             "status", "origin"} <= set(outcomes)
     assert (run_dir / "tables" / "outcome_exclusions.csv").exists()
-    assert len(list((run_dir / "data_docs" / "validations").iterdir())) == 24  # progress + 23 microdata suites
+    # progress + 23 microdata + 2 finance suites
+    assert len(list((run_dir / "data_docs" / "validations").iterdir())) == 26
+    for name in ("budget", "financial_execution"):
+        assert len(pd.read_csv(run_dir / "tables" / f"{name}.csv")) > 100
     assert {"output_id", "indicator_id", "baseline", "current", "target", "progress_pct", "status"} <= set(indicators)
     assert set(indicators["data_origin"]) == {"synthetic"}
     assert set(status["status"]) <= {"delivered", "in_progress", "in_progress_at_risk", "not_delivered"}
@@ -132,7 +136,7 @@ def test_a_second_run_skips_every_stage_and_changes_nothing(project):
     before = tree_hashes(project / "reports" / "midterm-2020Q2")
     result = run(project, "run")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("skipped: up to date") == 5 and "running" not in result.stdout
+    assert result.stdout.count("skipped: up to date") == 6 and "running" not in result.stdout
     assert tree_hashes(project / "reports" / "midterm-2020Q2") == before
 
 
