@@ -128,9 +128,12 @@ def formula_line(ficha: Ficha, row: dict) -> str:
         return "sin valor: " + str(row["reason"])
     if method in ("share",):
         return f"{_fmt(row['numerator'])} / {_fmt(row['denominator'])} × 100 = {_fmt(value)} %"
-    if method.startswith("pre_post") or method == "percent_change_count":
+    if method.startswith("pre_post"):
         return (f"({_fmt(row['numerator'], 4)}) / {_fmt(row['denominator'], 4)} = {_fmt(value)} %"
-                "  [numerador = (salida − entrada) × 100; denominador = entrada]")
+                "  [numerador = (promedio de salida − promedio de entrada) × 100; denominador = promedio de entrada]")
+    if method == "percent_change_count":
+        return (f"({_fmt(row['numerator'])}) / {_fmt(row['denominator'])} = {_fmt(value)} %"
+                "  [numerador = (conteo actual − conteo de línea de base) × 100; denominador = conteo de línea de base]")
     return f"{_fmt(value)}"
 
 
@@ -140,8 +143,9 @@ def ficha_markdown(ficha: Ficha, row: dict, result: Result, lang: str = "es") ->
 
     method_text = ficha.fields["metodo_de_calculo"]
     lines = [f"### {ficha.indicator_id} — {ficha.fields['descripcion']}",
-             f"*{'Annex 14' if ficha.origin == 'annex_14' else ('reconstruida' if lang == 'es' else 'reconstructed')}"
-             f" · {ficha.fields.get('fuente', '')}*", ""]
+             f"*{ficha.fields.get('fuente', '')}*" if ficha.origin == "annex_14" else
+             f"*{'Ficha reconstruida' if lang == 'es' else 'Reconstructed ficha'}: {ficha.fields.get('fuente', '')}*",
+             ""]
     if method_text.get("numerador"):
         lines.append(f"- **Numerador:** {method_text['numerador']}")
     if method_text.get("denominador"):
