@@ -147,7 +147,9 @@ outcome.summary[["expectation", "column", "description", "success", "unexpected_
     new_markdown_cell("""## Outcome microdata
 One suite per microdata file (`expectations/microdata/<source>.json`): declared columns, unique identifiers,
 allowed categories, test scores within the 0–20 scale, counts not negative, dates within the project's life and
-not after the data drop."""),
+not after the data drop. When the drop has finance data, the two finance suites (`expectations/finance/`) run
+here too: amounts numeric and non-negative, the declared currency, codes known to the LFM, years within the
+project's life."""),
     new_code_cell('''from evalpipe import microdata
 
 drop_parameters = {"project_start": str(parse_quarter(project["first_quarter"]).start_date),
@@ -158,6 +160,14 @@ for key, source in microdata.load_sources(Path(raw_dir)).items():
     suite_json = validation.find_suite(source.suite, expectations_dirs, "microdata")
     outcomes_by_suite[source.suite] = validation.run_suite(frame, suite_json, drop_parameters, context=gx_context)
 validation.build_data_docs(gx_context)
+if (Path(raw_dir) / "finance").is_dir():  # the budget and the ILO financial reports (issue of finance)
+    from evalpipe import finance
+
+    fin = finance.load_finance(Path(raw_dir), lfm, parse_quarter(cutoff), Path("."))
+    finance_parameters = finance.suite_parameters(fin, lfm)
+    for name, frame in (("finance_budget", fin.budget), ("finance_reports", fin.reports)):
+        outcomes_by_suite[name] = validation.run_suite(frame, validation.find_suite(name, expectations_dirs, "finance"),
+                                                       finance_parameters, context=gx_context)
 summary = pd.concat([o.summary for o in outcomes_by_suite.values()], ignore_index=True)
 problems = pd.concat([o.problems for o in outcomes_by_suite.values()], ignore_index=True)
 summary.to_csv(out_dir / "summary.csv", index=False, lineterminator="\\n")
@@ -297,12 +307,13 @@ FINANCE = notebook([
 
 Reads the two budget narratives and the ILO financial reports up to the cut-off (`finance/` of the drop),
 checks the sums a reviewer checks by hand (outputs add up to their component; components, operating costs and
-PM to the total; years to the cumulative figure; items to direct costs), validates the tables with Great
-Expectations, and computes the budget (Tables 3–6) and the execution (Annexes 19–20) in long form. A rule that
-fails on the raw data stops the run; a rule that fails on the *published* figures goes to the audit."""),
+PM to the total; years to the cumulative figure; items to direct costs), and computes the budget (Tables 3–6)
+and the execution (Annexes 19–20) in long form. A rule that fails on the raw data stops the run; a rule that
+fails on the *published* figures goes to the audit. The finance suites of Great Expectations run in the
+validation stage (notebook 2), with the other suites."""),
     parameters_cell(),
     new_code_cell(SETUP),
-    new_code_cell('''from evalpipe import finance, validation
+    new_code_cell('''from evalpipe import finance
 from evalpipe.export import write_table
 from evalpipe.lfm import load_logframe
 from evalpipe.quarters import parse_quarter
@@ -317,20 +328,6 @@ fin.inventory'''),
     new_code_cell('''checks = finance.reconcile(fin)
 print("tolerance:", finance.TOLERANCE)
 checks.groupby(["rule", "passed"]).size().rename("checks").reset_index()'''),
-    new_markdown_cell("## Great Expectations"),
-    new_code_cell('''gx_context = validation.new_context(data_docs_dir=Path(run_dir) / "data_docs")
-suite_parameters = finance.suite_parameters(fin, lfm)
-results = {
-    "finance_budget": validation.run_suite(fin.budget, validation.find_suite("finance_budget", expectations_dirs, "finance"),
-                                           suite_parameters, context=gx_context),
-    "finance_reports": validation.run_suite(fin.reports, validation.find_suite("finance_reports", expectations_dirs, "finance"),
-                                            suite_parameters, context=gx_context),
-}
-validation.build_data_docs(gx_context)
-for name, result in results.items():
-    print(f"{name}: {'PASSED' if result.success else 'FAILED'} ({int(result.summary['success'].sum())} of {len(result.summary)})")
-for result in results.values():
-    validation.raise_on_failure(result)'''),
     new_markdown_cell("## Execution by component (Finding 13, §179)"),
     new_code_cell('''tables = finance.compute_tables(fin)
 finance.execution_by_component(tables["financial_execution"])'''),
