@@ -10,6 +10,7 @@ timing: the same run folder and data drop give the same bytes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import shutil
@@ -22,322 +23,45 @@ import yaml
 from . import __version__
 from .drop import BANNER, sha256_file
 from .fichas import Ficha, load_fichas
-from .figures import FIGURES, figure_path
+from .figures import FIGURES, figure_path, id_key
 from .labels import label
 from .lfm import Logframe, load_logframe
 from .microdata import load_sources
 from .outcomes import NOT_APPLICABLE, OUTCOME_STATUSES
 from .outputs import INDICATOR_STATUSES, OUTPUT_STATUSES, round_half_up, status_counts
-from .runfolder import FINANCE_TABLES, TABLES, fixed_timestamp, lang_suffix, read_finance, read_manifest, read_tables
+from .runfolder import (FINANCE_TABLES, TABLES, fixed_timestamp, lang_suffix, read_finance, read_manifest, read_tables,
+                        run_lang)
 from .style import STATUS_COLOURS, UNKNOWN_STATUS_COLOUR, format_number
 
 ANNEX_DIR = "annex"
 TEMPLATE = "annex.typ"
+TEXT_FILE = "annex_text.yaml"
 PDF_STANDARD = "a-2b"
 # The fonts of the typst wheel (Libertinus Serif, New Computer Modern, DejaVu Sans Mono): no system
 # font is looked at, so the PDF is the same on every machine.
 FONTS = ("Libertinus Serif", "DejaVu Sans Mono")
 
-TEXT: dict[str, dict[str, str]] = {
-    "es": {
-        "title": "Anexo de evaluación",
-        "subtitle": "Indicadores del marco lógico recalculados a partir de los datos del proyecto",
-        "synthetic": "Datos sintéticos de demostración",
-        "project": "Proyecto",
-        "symbol": "Símbolo",
-        "donor": "Donante",
-        "evaluation": "Evaluación",
-        "cutoff": "Corte",
-        "drop": "Entrega de datos",
-        "drop_date": "Fecha de la entrega de datos",
-        "data_origin": "Origen de los datos",
-        "software": "Software",
-        "commit": "Versión del código (git)",
-        "contents": "Contenido",
-        "summary": "Resumen de estados",
-        "summary_intro": "Estados al corte {cutoff}, calculados con las reglas del informe (§154-§158). Cada cifra "
-                         "de este anexo procede de las tablas del directorio de la ejecución ({label}); la sección "
-                         "«Reproducibilidad» indica cómo reconstruirlas.",
-        "group_output_indicators": "Indicadores de producto",
-        "group_outputs": "Productos",
-        "group_outcome_indicators": "Indicadores de resultado",
-        "group_outcomes": "Resultados",
-        "status": "Estado",
-        "n": "n",
-        "share": "%",
-        "total": "Total",
-        "outputs": "Productos",
-        "outputs_intro": "Valor actual = valor acumulado del último informe de progreso en o antes del corte (§38, §153). "
-                         "Progreso = valor actual / meta × 100, redondeado (Annex 16). Estado del indicador: meta "
-                         "alcanzada si el valor actual ≥ meta; en proceso si supera la línea de base (0, §114); sin "
-                         "avance en otro caso; no medido si no hay valor hasta el corte.",
-        "annex16": "Tablero de indicadores de producto (como el Annex 16)",
-        "output": "Producto",
-        "indicator": "Indicador",
-        "current": "Valor actual",
-        "target": "Valor meta",
-        "baseline": "Valor inicial",
-        "progress": "Progreso",
-        "table1": "Estado de los productos (como la Tabla 1, §155)",
-        "table1_intro": "Entregado si todos sus indicadores alcanzaron la meta; en proceso si al menos uno muestra "
-                        "avance (con riesgo si la Covid-19 puede condicionarlo significativamente); no entregado si "
-                        "ninguno muestra avance (§155).",
-        "n_indicators": "Indicadores",
-        "n_achieved": "Alcanzados",
-        "n_in_progress": "En proceso",
-        "n_no_progress": "Sin avance",
-        "n_not_measured": "No medidos",
-        "scheduled_mark": "* programado después del corte",
-        "indicator_names_note": "",
-        "outcomes": "Resultados",
-        "outcomes_intro": "Cada indicador de resultado se calcula con su ficha técnica (Annex 14; sección siguiente). "
-                          "Un indicador cuyo cálculo requiere un producto aún no entregado no muestra avance (§157). "
-                          "Estado del resultado: en proceso si al menos un indicador muestra avance; no medido si los "
-                          "datos son insuficientes; sin avance en otro caso (§158).",
-        "annex17": "Tablero de indicadores de resultado (como el Annex 17)",
-        "outcome": "Resultado",
-        "table2": "Estado de los resultados (como la Tabla 2, §158)",
-        "fichas": "Fichas técnicas de los indicadores de resultado",
-        "fichas_intro": "Una ficha por indicador de resultado, con el texto tal como está en los datos (Annex 14 o "
-                        "reconstruida) y, debajo, el cálculo al corte: numerador, denominador, n y exclusiones.",
-        "ficha": "Ficha técnica del indicador de resultado {id}",
-        "ficha_origin": "Origen de la ficha",
-        "origin_annex_14": "Annex 14",
-        "origin_reconstructed": "Reconstruida",
-        "field_descripcion": "Descripción",
-        "field_resultado": "Resultado",
-        "field_proposito": "Propósito",
-        "field_unidad_de_medida": "Unidad de medida",
-        "field_metodo_de_calculo": "Método de cálculo",
-        "field_observaciones": "Observaciones al indicador",
-        "field_nivel_de_desagregacion": "Nivel de desagregación",
-        "field_procedencia_de_los_datos": "Procedencia de los datos",
-        "field_periodo_de_referencia": "Periodo de referencia",
-        "field_responsable": "Responsable del indicador",
-        "field_documentos_utilizados": "Documentos utilizados",
-        "field_notas_al_pie": "Notas",
-        "numerator": "Numerador",
-        "denominator": "Denominador",
-        "formula": "Fórmula",
-        "rules": "Reglas",
-        "computed": "Cálculo al corte",
-        "method": "Método",
-        "reference_period": "Periodo",
-        "source": "Fuente",
-        "n_used": "n (registros usados)",
-        "n_excluded": "Excluidos",
-        "value": "Valor",
-        "calculation": "Cálculo",
-        "note": "Nota",
-        "exclusions": "Exclusiones",
-        "reason": "Motivo",
-        "syntax": "Sintaxis de cálculo (ficha, campo «calculo»)",
-        "no_value": "sin valor",
-        "pre_post_note": "[numerador = (salida − entrada) × 100; denominador = entrada]",
-        "finance": "Información financiera",
-        "finance_absent": "La etapa financiera no produjo tablas en esta ejecución ({files}); esta sección se omite.",
-        "finance_table": "{table}: {measure}",
-        "line": "Partida",
-        "validation": "Validación de los datos",
-        "validation_intro": "Suites de Great Expectations aplicadas a las tablas limpias (validation/summary.csv): "
-                            "cada expectativa y su resultado.",
-        "suite": "Suite",
-        "expectations": "Expectativas",
-        "met": "Cumplidas",
-        "failed": "No cumplidas",
-        "expectation": "Expectativa",
-        "column": "Columna",
-        "description": "Descripción",
-        "result": "Resultado",
-        "unexpected": "Valores inesperados",
-        "success_true": "cumple",
-        "success_false": "no cumple",
-        "audit": "Auditoría de consistencia con el informe publicado",
-        "audit_intro": "Cada lugar donde las cifras publicadas (Annex 16 y 17, Tablas 1 y 2, narrativa) difieren de lo "
-                       "que dan los datos y las reglas del propio informe (tables/consistency_audit.csv). Reglas y "
-                       "notas tal como las escribe la auditoría.",
-        "audit_empty": "No se encontraron diferencias.",
-        "check": "Control",
-        "item": "Elemento",
-        "field": "Campo",
-        "published": "Publicado",
-        "computed_value": "Calculado",
-        "rule": "Regla",
-        "reproducibility": "Reproducibilidad",
-        "repro_intro": "Este anexo se reconstruye byte a byte a partir de los mismos datos y parámetros. La fecha del "
-                       "documento es la de la entrega de datos (o SOURCE_DATE_EPOCH), nunca la del reloj; los tiempos "
-                       "registrados en los cuadernos ejecutados no intervienen.",
-        "parameters": "Parámetros",
-        "parameter": "Parámetro",
-        "commands": "Comandos que lo reconstruyen",
-        "packages": "Versiones del software",
-        "package": "Paquete",
-        "version": "Versión",
-        "inputs": "SHA-256 de cada archivo de entrada",
-        "file": "Archivo",
-        "tables_hashes": "SHA-256 de las tablas de la ejecución usadas en este anexo",
-        "typesetting": "Composición: Typst {typst} (paquete typst de PyPI), PDF/A-2b, fuentes del paquete "
-                       "({fonts}) incrustadas; fecha del documento {date}.",
-        "figures_missing": "Figura no disponible en esta ejecución: {name}.",
-        "footer": "Datos sintéticos de demostración",
-    },
-    "en": {
-        "title": "Evaluation annex",
-        "subtitle": "Logframe indicators recomputed from the project's data",
-        "synthetic": "Synthetic demonstration data",
-        "project": "Project",
-        "symbol": "Symbol",
-        "donor": "Donor",
-        "evaluation": "Evaluation",
-        "cutoff": "Cut-off",
-        "drop": "Data drop",
-        "drop_date": "Date of the data drop",
-        "data_origin": "Data origin",
-        "software": "Software",
-        "commit": "Code version (git)",
-        "contents": "Contents",
-        "summary": "Summary of statuses",
-        "summary_intro": "Statuses at the cut-off {cutoff}, computed with the report's rules (§154-§158). Every figure "
-                         "in this annex comes from the tables of the run folder ({label}); the section "
-                         "\"Reproducibility\" says how to rebuild them.",
-        "group_output_indicators": "Output indicators",
-        "group_outputs": "Outputs",
-        "group_outcome_indicators": "Outcome indicators",
-        "group_outcomes": "Outcomes",
-        "status": "Status",
-        "n": "n",
-        "share": "%",
-        "total": "Total",
-        "outputs": "Outputs",
-        "outputs_intro": "Current value = the cumulative value of the last progress report at or before the cut-off "
-                         "(§38, §153). Progress = current value / target × 100, rounded (Annex 16). Indicator status: "
-                         "target reached if current ≥ target; in progress if above the baseline (0, §114); no progress "
-                         "otherwise; not measured if there is no value up to the cut-off.",
-        "annex16": "Output indicator dashboard (as Annex 16)",
-        "output": "Output",
-        "indicator": "Indicator",
-        "current": "Current value",
-        "target": "Target",
-        "baseline": "Baseline",
-        "progress": "Progress",
-        "table1": "Output statuses (as Table 1, §155)",
-        "table1_intro": "Delivered if all its indicators reached the target; in progress if at least one shows progress "
-                        "(with risk if Covid-19 could significantly condition it); not delivered if none shows "
-                        "progress (§155).",
-        "n_indicators": "Indicators",
-        "n_achieved": "Reached",
-        "n_in_progress": "In progress",
-        "n_no_progress": "No progress",
-        "n_not_measured": "Not measured",
-        "scheduled_mark": "* scheduled after the cut-off",
-        "indicator_names_note": "Indicator names are in Spanish, as the logframe states them.",
-        "outcomes": "Outcomes",
-        "outcomes_intro": "Each outcome indicator is computed from its ficha técnica (Annex 14; next section). An "
-                          "indicator whose calculation needs an output not delivered yet shows no progress (§157). "
-                          "Outcome status: in progress if at least one indicator shows progress; not measured if the "
-                          "data are insufficient; no progress otherwise (§158).",
-        "annex17": "Outcome indicator dashboard (as Annex 17)",
-        "outcome": "Outcome",
-        "table2": "Outcome statuses (as Table 2, §158)",
-        "fichas": "Fichas técnicas of the outcome indicators",
-        "fichas_intro": "One ficha per outcome indicator, its text as written in the data (Annex 14 or reconstructed, "
-                        "in Spanish) and, under it, the calculation at the cut-off: numerator, denominator, n and "
-                        "exclusions.",
-        "ficha": "Ficha técnica of outcome indicator {id}",
-        "ficha_origin": "Origin of the ficha",
-        "origin_annex_14": "Annex 14",
-        "origin_reconstructed": "Reconstructed",
-        "field_descripcion": "Description",
-        "field_resultado": "Outcome",
-        "field_proposito": "Purpose",
-        "field_unidad_de_medida": "Unit of measure",
-        "field_metodo_de_calculo": "Calculation method",
-        "field_observaciones": "Remarks",
-        "field_nivel_de_desagregacion": "Level of disaggregation",
-        "field_procedencia_de_los_datos": "Source of the data",
-        "field_periodo_de_referencia": "Reference period",
-        "field_responsable": "Responsible",
-        "field_documentos_utilizados": "Documents used",
-        "field_notas_al_pie": "Notes",
-        "numerator": "Numerator",
-        "denominator": "Denominator",
-        "formula": "Formula",
-        "rules": "Rules",
-        "computed": "Calculation at the cut-off",
-        "method": "Method",
-        "reference_period": "Period",
-        "source": "Source",
-        "n_used": "n (records used)",
-        "n_excluded": "Excluded",
-        "value": "Value",
-        "calculation": "Calculation",
-        "note": "Note",
-        "exclusions": "Exclusions",
-        "reason": "Reason",
-        "syntax": "Calculation syntax (ficha, field \"calculo\")",
-        "no_value": "no value",
-        "pre_post_note": "[numerator = (exit − entry) × 100; denominator = entry]",
-        "finance": "Financial information",
-        "finance_absent": "The finance stage wrote no tables in this run ({files}); this section is omitted.",
-        "finance_table": "{table}: {measure}",
-        "line": "Item",
-        "validation": "Data validation",
-        "validation_intro": "Great Expectations suites applied to the clean tables (validation/summary.csv): every "
-                            "expectation and its result.",
-        "suite": "Suite",
-        "expectations": "Expectations",
-        "met": "Met",
-        "failed": "Not met",
-        "expectation": "Expectation",
-        "column": "Column",
-        "description": "Description",
-        "result": "Result",
-        "unexpected": "Unexpected values",
-        "success_true": "met",
-        "success_false": "not met",
-        "audit": "Consistency audit against the published report",
-        "audit_intro": "Every place where the published figures (Annexes 16 and 17, Tables 1 and 2, narrative) differ "
-                       "from what the data and the report's own rules give (tables/consistency_audit.csv).",
-        "audit_empty": "No differences were found.",
-        "check": "Check",
-        "item": "Item",
-        "field": "Field",
-        "published": "Published",
-        "computed_value": "Computed",
-        "rule": "Rule",
-        "reproducibility": "Reproducibility",
-        "repro_intro": "This annex is rebuilt byte for byte from the same data and parameters. The document's date is "
-                       "the data drop's (or SOURCE_DATE_EPOCH), never the clock's; the timings recorded in the "
-                       "executed notebooks play no part.",
-        "parameters": "Parameters",
-        "parameter": "Parameter",
-        "commands": "Commands that rebuild it",
-        "packages": "Software versions",
-        "package": "Package",
-        "version": "Version",
-        "inputs": "SHA-256 of every input file",
-        "file": "File",
-        "tables_hashes": "SHA-256 of the run's tables used in this annex",
-        "typesetting": "Typeset with Typst {typst} (typst package from PyPI), PDF/A-2b, the package's fonts "
-                       "({fonts}) embedded; document date {date}.",
-        "figures_missing": "Figure not available in this run: {name}.",
-        "footer": "Synthetic demonstration data",
-    },
-}
-
 FICHA_FIELDS = ("resultado", "proposito", "unidad_de_medida", "metodo_de_calculo", "observaciones",
                 "nivel_de_desagregacion", "procedencia_de_los_datos", "periodo_de_referencia", "responsable",
                 "documentos_utilizados", "notas_al_pie")
-FINANCE_TITLES = {"budget": {"es": "Presupuesto", "en": "Budget"},
-                  "financial_execution": {"es": "Ejecución financiera", "en": "Financial execution"}}
+# First characters export.neutralise_cell prefixes with an apostrophe in the CSV tables.
+NEUTRALISED = ("=", "+", "-", "@", "\t", "\r")
 # How the annex is rebuilt; {placeholders} come from the manifest.
 RUN_COMMAND = "python pipeline.py run --evaluation {evaluation} --cutoff {cutoff} --lang {lang}{extra}"
 TYPST_COMMAND = ("SOURCE_DATE_EPOCH={epoch} typst compile --root {run_dir} --input data={data} "
                  "--pdf-standard a-2b --ignore-system-fonts {run_dir}/annex/annex.typ {run_dir}/{pdf}")
 
 
-def _t(lang: str) -> dict[str, str]:
-    return TEXT.get(lang, TEXT["es"])
+@functools.lru_cache(maxsize=None)
+def _texts() -> dict[str, dict]:
+    with resources.as_file(resources.files("evalpipe") / "templates" / TEXT_FILE) as path:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _t(lang: str) -> dict:
+    """The annex's words in ``lang`` (templates/annex_text.yaml); Spanish for a language it does not have."""
+    texts = _texts()
+    return texts.get(lang, texts["es"])
 
 
 def annex_pdf_path(run_dir: Path, lang: str = "es") -> Path:
@@ -350,10 +74,12 @@ def annex_data_path(run_dir: Path, lang: str = "es") -> Path:
 
 
 def _text(value: object) -> str:
-    """A cell as text; NaN and None are empty."""
+    """A cell as text; NaN and None are empty. The apostrophe the CSV export puts before text a
+    spreadsheet would run as a formula (export.neutralise_cell) is not printed: a PDF runs nothing."""
     if value is None or (isinstance(value, float) and value != value):
         return ""
-    return str(value)
+    text = str(value)
+    return text[1:] if text.startswith("'") and text[1:2] in NEUTRALISED else text
 
 
 def _with_unit(value: object, unit: str, digits: int = 2) -> str:
@@ -363,10 +89,6 @@ def _with_unit(value: object, unit: str, digits: int = 2) -> str:
 
 def _status(code: str, lang: str) -> dict[str, str]:
     return {"code": code, "label": label(code, lang)}
-
-
-def _id_key(identifier: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else p for p in str(identifier).split("."))
 
 
 # ---------------------------------------------------------------------------------- sections --
@@ -422,9 +144,9 @@ def _output_dashboard(tables: dict[str, pd.DataFrame], lfm: Logframe, lang: str)
     indicator_names = dict(zip(lfm.output_indicators["indicator_id"], lfm.output_indicators["name_es"]))
     indicators = tables["output_indicators"]
     rows = []
-    for output_id in sorted(indicators["output_id"].unique(), key=_id_key):
+    for output_id in sorted(indicators["output_id"].unique(), key=id_key):
         group = indicators[indicators["output_id"] == output_id].sort_values(
-            "indicator_id", key=lambda s: s.map(_id_key), kind="stable")
+            "indicator_id", key=lambda s: s.map(id_key), kind="stable")
         rows.append({"id": output_id, "name": output_names.get(output_id, ""), "indicators": [{
             "id": r.indicator_id, "name": indicator_names.get(r.indicator_id, ""),
             "current": format_number(r.current), "target": format_number(r.target),
@@ -437,7 +159,7 @@ def _output_dashboard(tables: dict[str, pd.DataFrame], lfm: Logframe, lang: str)
 def _status_table(table: pd.DataFrame, key: str, names: dict[str, str], lang: str) -> list[dict]:
     """Table 1 / Table 2: each output or outcome, its status and the counts of its indicators' statuses."""
     rows = []
-    for r in table.sort_values(key, key=lambda s: s.map(_id_key), kind="stable").to_dict("records"):
+    for r in table.sort_values(key, key=lambda s: s.map(id_key), kind="stable").to_dict("records"):
         rows.append({"id": r[key], "name": names.get(r[key], ""), "status": _status(r["status"], lang),
                      "mark": bool(r.get("scheduled_after_cutoff", False)),
                      "counts": [format_number(r[c], 0) for c in
@@ -451,9 +173,9 @@ def _outcome_dashboard(tables: dict[str, pd.DataFrame], lfm: Logframe, lang: str
     indicator_names = dict(zip(lfm.outcome_indicators["indicator_id"], lfm.outcome_indicators["name_es"]))
     indicators = tables["outcome_indicators"]
     rows = []
-    for outcome_id in sorted(indicators["outcome_id"].unique(), key=_id_key):
+    for outcome_id in sorted(indicators["outcome_id"].unique(), key=id_key):
         group = indicators[indicators["outcome_id"] == outcome_id].sort_values(
-            "indicator_id", key=lambda s: s.map(_id_key), kind="stable")
+            "indicator_id", key=lambda s: s.map(id_key), kind="stable")
         rows.append({"id": outcome_id, "name": outcome_names.get(outcome_id, ""), "indicators": [{
             "id": r.indicator_id, "name": indicator_names.get(r.indicator_id, ""),
             "baseline": _with_unit(r.baseline, r.unit), "current": _with_unit(r.current, r.unit),
@@ -535,30 +257,42 @@ def _fichas(fichas: dict[str, Ficha], tables: dict[str, pd.DataFrame], lang: str
 
 
 def _finance(finance: dict[str, pd.DataFrame] | None, lang: str) -> dict:
-    """Each finance table pivoted by measure: lines down, periods across (long form as the stage writes it)."""
+    """The finance stage's tables as the report prints them: one table per budget version (Tables 3-6) or
+    per measure (Annexes 19-20), lines down and periods across, rounded values (``value_rounded``)."""
     t = _t(lang)
     files = ", ".join(spec.path for spec in FINANCE_TABLES.values())
     if finance is None:
         return {"present": False, "note": t["finance_absent"].format(files=files), "tables": []}
+    words = t["finance_codes"]
     blocks = []
     for name, table in finance.items():
-        line_names = next((c for c in (f"line_name_{lang}", f"name_{lang}", "line_name", "name")
-                           if c in table.columns), None)
-        for measure in dict.fromkeys(table["measure"]):
-            rows = table[table["measure"] == measure]
-            periods = list(dict.fromkeys(rows["period"]))
-            lines = list(dict.fromkeys(rows["line"]))
-            values = rows.groupby(["line", "period"], sort=False)["value"].sum()
-            names = dict(zip(rows["line"], rows[line_names])) if line_names else {}
+        column = "value_rounded" if "value_rounded" in table.columns else "value"
+        names = dict(zip(table["line"], table.get(f"line_name_{lang}", table.get("line_name_es", table["line"]))))
+        groups = ["version", "measure"] if "version" in table.columns else ["measure"]
+        for key, rows in table.groupby(groups, sort=False):
+            key = key if isinstance(key, tuple) else (key,)
+            title = t["finance_titles"].get(name, name)
+            if len(key) == 2:
+                title += " " + words.get(key[0], key[0])
+            percent = "unit" in rows.columns and rows["unit"].eq("%").all()
+            seen = list(dict.fromkeys(rows["period"]))  # years in order, then "total" / "acumulado"
+            periods = sorted(p for p in seen if p.isdigit()) + [p for p in seen if not p.isdigit()]
+            values = rows.groupby(["line", "period"], sort=False)[column].sum()
+            totals = set(rows.loc[rows.get("is_total", pd.Series(False, index=rows.index)).astype(bool), "line"])
             blocks.append({
-                "title": t["finance_table"].format(table=FINANCE_TITLES[name][lang if lang in ("es", "en") else "es"],
-                                                   measure=measure),
-                "periods": periods,
-                "rows": [{"line": f"{line} {names.get(line, '')}".strip(),
-                          "values": [format_number(values.get((line, p))) if (line, p) in values.index else "—"
-                                     for p in periods]} for line in lines],
+                "title": t["finance_table"].format(table=title, measure=words.get(key[-1], key[-1])),
+                "periods": [words.get(p, p) for p in periods],
+                "rows": [{"line": _line_label(line, names.get(line, "")), "total": line in totals,
+                          "values": [format_number(values[(line, p)], 1 if percent else 0)
+                                     if (line, p) in values.index else "" for p in periods]}
+                         for line in dict.fromkeys(rows["line"])],
             })
     return {"present": True, "note": "", "tables": blocks}
+
+
+def _line_label(code: str, name: str) -> str:
+    """"A Personal"; a line whose name is its code (e.g. TOTAL) is named once."""
+    return code if name in ("", code) else f"{code} {name}"
 
 
 def _validation(summary: pd.DataFrame, lang: str) -> dict:
@@ -590,7 +324,8 @@ def _reproducibility(manifest: dict, run_dir: Path, lang: str, timestamp: dt.dat
     software["typst"] = metadata.version("typst")
     pdf = annex_pdf_path(Path(params.get("run_dir", "run")), lang).name
     run_folder = params.get("run_dir", str(run_dir))
-    commands = [RUN_COMMAND.format(evaluation=manifest["evaluation"], cutoff=manifest["cutoff"], lang=lang, extra=extra),
+    commands = [RUN_COMMAND.format(evaluation=manifest["evaluation"], cutoff=manifest["cutoff"], lang=lang,
+                                   extra=extra),
                 TYPST_COMMAND.format(epoch=int(timestamp.timestamp()), run_dir=run_folder, pdf=pdf,
                                      data=annex_data_path(Path("."), lang).name)]
     table_hashes = [[spec.path, sha256_file(Path(run_dir) / spec.path)]
@@ -638,10 +373,12 @@ def _svg_width(path: Path, max_height_cm: float = 21.0, text_width_cm: float = 1
 
 # ------------------------------------------------------------------------------------ build --
 
-def annex_data(run_dir: Path, raw_dir: Path, lang: str = "es", timestamp: dt.datetime | None = None) -> dict:
+def annex_data(run_dir: Path, raw_dir: Path, lang: str | None = None, *, manifest: dict | None = None,
+               timestamp: dt.datetime | None = None) -> dict:
     """Everything the template shows, as JSON-ready data: aggregated tables only, numbers already formatted."""
     run_dir, raw_dir = Path(run_dir), Path(raw_dir)
-    manifest = read_manifest(run_dir)
+    manifest = read_manifest(run_dir, manifest)
+    lang = lang or run_lang(manifest)
     timestamp = timestamp or fixed_timestamp(manifest)
     tables = read_tables(run_dir)
     finance = read_finance(run_dir)
@@ -671,28 +408,35 @@ def annex_data(run_dir: Path, raw_dir: Path, lang: str = "es", timestamp: dt.dat
     }
 
 
-def write_annex_data(run_dir: Path, raw_dir: Path, lang: str = "es", timestamp: dt.datetime | None = None) -> Path:
+def write_annex_data(run_dir: Path, raw_dir: Path, lang: str | None = None, *, manifest: dict | None = None,
+                     timestamp: dt.datetime | None = None) -> Path:
     """``<run_dir>/annex/annex_data[_en].json`` beside a copy of the template (both go into the archive)."""
+    manifest = read_manifest(run_dir, manifest)
+    lang = lang or run_lang(manifest)
     path = annex_data_path(run_dir, lang)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = annex_data(run_dir, raw_dir, lang, timestamp)
+    data = annex_data(run_dir, raw_dir, lang, manifest=manifest, timestamp=timestamp)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     with resources.as_file(resources.files("evalpipe") / "templates" / TEMPLATE) as template:
         shutil.copyfile(template, path.parent / TEMPLATE)
     return path
 
 
-def build_annex(run_dir: Path, raw_dir: Path, lang: str = "es", timestamp: dt.datetime | None = None) -> Path:
+def build_annex(run_dir: Path, raw_dir: Path, lang: str | None = None, *, manifest: dict | None = None,
+                timestamp: dt.datetime | None = None) -> Path:
     """Compile ``<run_dir>/annex[_en].pdf`` (PDF/A-2b, fonts embedded, dated by the data drop); returns its path.
 
-    Draw the figures first (``evalpipe.figures.make_all_figures``): the annex includes those it finds.
+    ``lang`` defaults to the run's language; ``manifest`` to ``<run_dir>/manifest.json`` (pass it from a
+    stage that runs before the runner writes it). Draw the figures first (``figures.make_all_figures``):
+    the annex includes those it finds and says which are missing.
     """
     import typst
 
     run_dir = Path(run_dir).resolve()
-    manifest = read_manifest(run_dir)
+    manifest = read_manifest(run_dir, manifest)
+    lang = lang or run_lang(manifest)
     timestamp = timestamp or fixed_timestamp(manifest)
-    data_path = write_annex_data(run_dir, raw_dir, lang, timestamp)
+    data_path = write_annex_data(run_dir, raw_dir, lang, manifest=manifest, timestamp=timestamp)
     output = annex_pdf_path(run_dir, lang)
     typst.compile(str(data_path.parent / TEMPLATE), output=str(output), root=str(run_dir), font_paths=[],
                   ignore_system_fonts=True, format="pdf", sys_inputs={"data": data_path.name},

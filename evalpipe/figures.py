@@ -18,12 +18,13 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from .finance import ACUMULADO, TOTAL
 from .labels import label
 from .outcomes import OUTCOME_STATUSES
 from .outputs import INDICATOR_STATUSES, OUTPUT_STATUSES, round_half_up, status_counts
 from .progress import read_tidy
 from .quarters import parse_quarter
-from .runfolder import lang_suffix, read_finance, read_manifest, read_tables
+from .runfolder import lang_suffix, read_finance, read_manifest, read_tables, run_lang
 from .style import (BASELINE_COLOUR, OKABE_ITO, SERIES_COLOURS, TARGET_COLOUR, TEXT_WIDTH_IN, figure_style,
                     format_number, new_figure, save_figure, status_colour)
 
@@ -32,11 +33,9 @@ FORMATS = ("png", "svg")
 PROGRESS_CAP = 200.0  # bars of output indicators far above target are cut here (the label gives the value)
 OUTCOME_CAP = 150.0   # outcome markers beyond 150 % of the target are drawn at the edge
 
-# The finance stage's long tables (tables/budget.csv, tables/financial_execution.csv): which values of
-# `measure` the budget charts read, and the optional columns that place a line in a component or output.
-BUDGET_INITIAL, BUDGET_EXPANDED = "initial", "expanded"
-EXECUTION_BUDGET, EXECUTION_SPENT = "budget", "executed"
-TOTAL_PERIOD = "total"
+# Codes of the finance stage's tables that the charts read (evalpipe.finance writes them).
+BUDGET_AMOUNT = "amount"
+PROGRAMMED, EXECUTED, EXECUTION_PCT = "programado", "ejecutado", "execution_pct"
 
 TEXT = {
     "es": {
@@ -61,9 +60,12 @@ TEXT = {
         "budget_item_title": "Presupuesto inicial y ampliado por partida (USD)",
         "initial": "Inicial",
         "expanded": "Ampliado",
-        "budget_component_title": "Presupuesto ampliado por componente (USD)",
-        "execution_title": "Ejecución financiera por producto",
-        "execution_axis": "Ejecutado / presupuestado (%)",
+        "budget_component_title": "Presupuesto programado y ejecutado por componente, al corte (USD)",
+        "programado": "Programado (vida del proyecto)",
+        "ejecutado": "Ejecutado al corte",
+        "execution_title": "Ejecución financiera por producto, al corte",
+        "execution_axis": "Ejecutado / programado (%)",
+        "project_total": "Total del proyecto ({pct} %)",
         "usd": "USD",
     },
     "en": {
@@ -88,9 +90,12 @@ TEXT = {
         "budget_item_title": "Initial and expanded budget by item (USD)",
         "initial": "Initial",
         "expanded": "Expanded",
-        "budget_component_title": "Expanded budget by component (USD)",
-        "execution_title": "Financial execution by output",
-        "execution_axis": "Executed / budgeted (%)",
+        "budget_component_title": "Programmed and executed budget by component, at the cut-off (USD)",
+        "programado": "Programmed (project life)",
+        "ejecutado": "Executed to the cut-off",
+        "execution_title": "Financial execution by output, at the cut-off",
+        "execution_axis": "Executed / programmed (%)",
+        "project_total": "Project total ({pct} %)",
         "usd": "USD",
     },
 }
@@ -313,93 +318,109 @@ def draw_status_counts(tables: dict[str, pd.DataFrame], lang: str = "es", cutoff
 
 
 # ---------------------------------------------------------------- finance --------------------
+# The finance stage's long tables (evalpipe.finance.compute_tables): ``budget`` (Tables 3-6: version, line,
+# period, measure "amount" ...) and ``financial_execution`` (Annexes 19-20: line, line_type, period, measure
+# "programado" / "ejecutado" / "execution_pct" ...). Charts use the exact ``value``.
 
-def _line_labels(table: pd.DataFrame, lang: str) -> dict[str, str]:
-    for column in (f"line_name_{lang}", f"name_{lang}", "line_name", "name"):
-        if column in table.columns:
-            return {line: f"{line} {name}".strip() for line, name in zip(table["line"], table[column])}
-    return {line: line for line in table["line"]}
-
-
-def _totals(table: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Values summed over periods by ``by`` and measure; a "total" period, when given, is used as is."""
-    is_total = table["period"].str.lower().eq(TOTAL_PERIOD)
-    rows = table[is_total] if is_total.any() else table
-    if "is_total" in rows.columns:  # subtotal lines (e.g. "Total direct costs") are not items
-        rows = rows[~rows["is_total"].str.lower().isin(("true", "1", "yes"))]
-    return rows.groupby([by, "measure"], sort=False)["value"].sum().unstack("measure")
+def _line_names(table: pd.DataFrame, lang: str) -> dict[str, str]:
+    column = f"line_name_{lang}" if f"line_name_{lang}" in table.columns else "line_name_es"
+    if column not in table.columns:
+        return {line: line for line in table["line"]}
+    return {line: line if name in ("", line) else f"{line} {name}" for line, name in zip(table["line"], table[column])}
 
 
 def draw_budget_by_item(budget: pd.DataFrame, lang: str = "es") -> Figure | None:
-    """Initial and expanded budget of each item (Tables 3 and 5 of the report, §172)."""
-    if not {BUDGET_INITIAL, BUDGET_EXPANDED} <= set(budget["measure"]):
+    """Initial and expanded budget of each item over the project's life (Tables 3 and 5, §172)."""
+    if "version" not in budget.columns:
         return None
-    totals = _totals(budget, "line")[[BUDGET_INITIAL, BUDGET_EXPANDED]].fillna(0.0)
-    names = _line_labels(budget, lang)
+    items = ~budget["is_total"].astype(bool) if "is_total" in budget.columns else True  # no subtotal lines
+    rows = budget[(budget["measure"] == BUDGET_AMOUNT) & (budget["period"] == TOTAL) & items]
+    if rows.empty:
+        return None
+    totals = rows.pivot_table(index="line", columns="version", values="value", aggfunc="sum", sort=False).fillna(0.0)
+    versions = list(dict.fromkeys(rows["version"]))
+    names = _line_names(rows, lang)
     with figure_style():
-        figure = new_figure(TEXT_WIDTH_IN, 0.32 * len(totals) + 1.2)
+        figure = new_figure(TEXT_WIDTH_IN, 0.32 * len(totals) + 1.4)
         ax = figure.subplots()
         y = np.arange(len(totals))
-        for offset, measure, colour in ((-0.19, BUDGET_INITIAL, SERIES_COLOURS[0]),
-                                        (0.19, BUDGET_EXPANDED, SERIES_COLOURS[1])):
-            ax.barh(y + offset, totals[measure], height=0.36, color=colour, label=_text(lang, measure))
+        height = 0.8 / len(versions)
+        for index, version in enumerate(versions):
+            offset = (index - (len(versions) - 1) / 2) * height
+            colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
+            ax.barh(y + offset, totals[version], height=height * 0.95, color=colour,
+                    label=_text(lang, version) if version in TEXT["es"] else version)
         ax.set_yticks(y, [names.get(line, line) for line in totals.index])
         ax.set_ylim(len(totals) - 0.5, -0.5)
         ax.xaxis.set_major_formatter(lambda value, _: format_number(value, 0))
         ax.set_xlabel(_text(lang, "usd"))
         ax.grid(axis="x")
-        ax.legend(loc="lower right")
+        figure.legend(loc="outside lower center", ncols=len(versions))
         figure.suptitle(_text(lang, "budget_item_title"))
     return figure
 
 
-def draw_budget_by_component(budget: pd.DataFrame, lang: str = "es") -> Figure | None:
-    """The expanded budget by project component (needs a ``component_id`` column)."""
-    if "component_id" not in budget.columns or BUDGET_EXPANDED not in set(budget["measure"]):
+def _cumulative(execution: pd.DataFrame, line_type: str, measures: tuple[str, ...]) -> pd.DataFrame:
+    rows = execution[(execution["line_type"] == line_type) & (execution["period"] == ACUMULADO)
+                     & execution["measure"].isin(measures)]
+    return rows.pivot_table(index="line", columns="measure", values="value", aggfunc="sum", sort=False)
+
+
+def draw_budget_by_component(execution: pd.DataFrame, lang: str = "es") -> Figure | None:
+    """Programmed (whole life) and executed (to the cut-off) budget of each component (Annex 19, §179)."""
+    table = _cumulative(execution, "component", (PROGRAMMED, EXECUTED))
+    if table.empty or not {PROGRAMMED, EXECUTED} <= set(table.columns):
         return None
-    rows = budget[budget["component_id"].ne("")]
-    totals = _totals(rows, "component_id")[BUDGET_EXPANDED].fillna(0.0)
-    totals = totals.sort_index(key=lambda s: s.map(id_key))
+    component_of = dict(zip(execution["line"], execution.get("component_id", execution["line"])))
     with figure_style():
-        figure = new_figure(TEXT_WIDTH_IN, 0.4 * len(totals) + 1.2)
+        figure = new_figure(TEXT_WIDTH_IN, 0.55 * len(table) + 1.4)
         ax = figure.subplots()
-        y = np.arange(len(totals))
-        ax.barh(y, totals.to_numpy(), color=SERIES_COLOURS[1], height=0.6)
-        for row, value in zip(y, totals.to_numpy()):
-            ax.text(value, row, " " + format_number(value, 0), va="center", fontsize=7)
-        ax.set_yticks(y, [_text(lang, "component", id=c) for c in totals.index])
-        ax.set_ylim(len(totals) - 0.5, -0.5)
-        ax.set_xlim(0, float(totals.max() or 1) * 1.25)
+        y = np.arange(len(table))
+        for offset, measure, colour in ((-0.2, PROGRAMMED, SERIES_COLOURS[0]), (0.2, EXECUTED, SERIES_COLOURS[1])):
+            ax.barh(y + offset, table[measure], height=0.38, color=colour, label=_text(lang, measure))
+            for row, value in zip(y, table[measure]):
+                ax.text(value, row + offset, " " + format_number(value, 0), va="center", fontsize=6.5)
+        ax.set_yticks(y, [_text(lang, "component", id=component_of.get(line) or line) for line in table.index])
+        ax.set_ylim(len(table) - 0.5, -0.5)
+        ax.set_xlim(0, float(np.nanmax(table.to_numpy())) * 1.22)
         ax.xaxis.set_major_formatter(lambda value, _: format_number(value, 0))
         ax.set_xlabel(_text(lang, "usd"))
         ax.grid(axis="x")
+        figure.legend(loc="outside lower center", ncols=2)
         figure.suptitle(_text(lang, "budget_component_title"))
     return figure
 
 
 def draw_execution_by_output(execution: pd.DataFrame, lang: str = "es") -> Figure | None:
-    """Executed / budgeted (%) by output (needs an ``output_id`` column and both measures)."""
-    if "output_id" not in execution.columns or not {EXECUTION_BUDGET, EXECUTION_SPENT} <= set(execution["measure"]):
+    """Executed / programmed (%) of each output to the cut-off, against the project's total (Annex 19)."""
+    table = _cumulative(execution, "output", (EXECUTION_PCT,))
+    if table.empty:
         return None
-    rows = execution[execution["output_id"].ne("")]
-    totals = _totals(rows, "output_id").reindex(columns=[EXECUTION_BUDGET, EXECUTION_SPENT])
-    totals = totals.sort_index(key=lambda s: s.map(id_key))
-    pct = (100 * totals[EXECUTION_SPENT] / totals[EXECUTION_BUDGET].replace(0, np.nan)).to_numpy(dtype=float)
+    table = table.sort_index(key=lambda s: s.map(id_key))
+    pct = table[EXECUTION_PCT].to_numpy(dtype=float)
+    overall = _cumulative(execution, "total", (EXECUTION_PCT,))
     with figure_style():
-        figure = new_figure(TEXT_WIDTH_IN, 0.2 * len(totals) + 1.2)
+        figure = new_figure(TEXT_WIDTH_IN, 0.2 * len(table) + 1.4)
         ax = figure.subplots()
-        y = np.arange(len(totals))
+        y = np.arange(len(table))
         ax.barh(y, np.nan_to_num(pct), color=SERIES_COLOURS[1], height=0.65)
         for row, value in zip(y, pct):
             ax.text((0 if math.isnan(value) else value) + 1, row,
                     "—" if math.isnan(value) else f"{format_number(round_half_up(value), 0)} %", va="center",
                     fontsize=6.5)
-        ax.axvline(100, color=TARGET_COLOUR, linewidth=0.8, linestyle="--")
-        ax.set_yticks(y, list(totals.index))
-        ax.set_ylim(len(totals) - 0.5, -0.5)
+        extra = []
+        if not overall.empty:
+            total = float(overall[EXECUTION_PCT].iloc[0])
+            ax.axvline(total, color=TARGET_COLOUR, linewidth=0.8, linestyle="--")
+            extra.append(Line2D([], [], color=TARGET_COLOUR, linestyle="--", linewidth=0.8,
+                                label=_text(lang, "project_total", pct=format_number(round_half_up(total), 0))))
+        ax.set_yticks(y, list(table.index))
+        ax.set_ylim(len(table) - 0.5, -0.5)
         ax.set_xlim(0, max(110.0, float(np.nanmax(pct)) + 15 if not np.isnan(pct).all() else 110.0))
         ax.set_xlabel(_text(lang, "execution_axis"))
         ax.grid(axis="x")
+        if extra:
+            figure.legend(handles=extra, loc="outside lower center")
         figure.suptitle(_text(lang, "execution_title"))
     return figure
 
@@ -442,12 +463,13 @@ FIGURES: list[FigureSpec] = [
                 "en": "Initial and expanded budget by item (report Tables 3 and 5, §172)."},
                lambda data, lang: data.finance and draw_budget_by_item(data.finance["budget"], lang), finance=True),
     FigureSpec("budget_by_component",
-               {"es": "Presupuesto ampliado por componente.", "en": "Expanded budget by component."},
-               lambda data, lang: data.finance and draw_budget_by_component(data.finance["budget"], lang),
+               {"es": "Presupuesto programado y ejecutado por componente al corte (Annex 19, §179).",
+                "en": "Programmed and executed budget by component at the cut-off (Annex 19, §179)."},
+               lambda data, lang: data.finance and draw_budget_by_component(data.finance["financial_execution"], lang),
                finance=True),
     FigureSpec("execution_by_output",
-               {"es": "Ejecución financiera por producto (ejecutado / presupuestado).",
-                "en": "Financial execution by output (executed / budgeted)."},
+               {"es": "Ejecución financiera por producto al corte: ejecutado / programado (Annex 19).",
+                "en": "Financial execution by output at the cut-off: executed / programmed (Annex 19)."},
                lambda data, lang: data.finance and draw_execution_by_output(data.finance["financial_execution"], lang),
                finance=True),
 ]
@@ -463,17 +485,26 @@ def figure_path(run_dir: Path, name: str, lang: str, fmt: str) -> Path:
     return stem.with_name(f"{stem.name}.{fmt}")
 
 
-def load_inputs(run_dir: Path, processed_dir: Path | None) -> FigureInputs:
+def load_inputs(run_dir: Path, processed_dir: Path | None, manifest: dict | None = None) -> FigureInputs:
     """The run's tables, its finance tables (if any) and the tidy quarterly table of ``processed_dir``."""
     progress = None
     if processed_dir is not None:
         progress = read_tidy(Path(processed_dir) / "progress_indicators.csv")
-    return FigureInputs(read_tables(run_dir), read_finance(run_dir), progress, read_manifest(run_dir)["cutoff"])
+    manifest = read_manifest(run_dir, manifest)
+    # The figures draw the indicator and status tables only (the figures stage runs before the audit).
+    tables = read_tables(run_dir, ("output_indicators", "output_status", "outcome_indicators", "outcome_status"))
+    return FigureInputs(tables, read_finance(run_dir), progress, manifest["cutoff"])
 
 
-def make_all_figures(run_dir: Path, processed_dir: Path | None, lang: str = "es") -> list[Path]:
-    """Draw every figure whose data exist and write PNG and SVG; stale files of absent figures are removed."""
-    data = load_inputs(run_dir, processed_dir)
+def make_all_figures(run_dir: Path, processed_dir: Path | None, lang: str | None = None, *,
+                     manifest: dict | None = None) -> list[Path]:
+    """Draw every figure whose data exist and write PNG and SVG; stale files of absent figures are removed.
+
+    ``lang`` defaults to the run's language; without ``processed_dir`` the quarterly paths are not drawn.
+    """
+    manifest = read_manifest(run_dir, manifest)
+    lang = lang or run_lang(manifest)
+    data = load_inputs(run_dir, processed_dir, manifest)
     written: list[Path] = []
     for spec in FIGURES:
         figure = spec.draw(data, lang) or None

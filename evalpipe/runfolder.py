@@ -43,10 +43,12 @@ TABLES: dict[str, TableSpec] = {
     "consistency_audit": TableSpec("tables/consistency_audit.csv"),
     "validation_summary": TableSpec("validation/summary.csv", ("unexpected_count",), ("success",)),
 }
-# Written by the finance stage when it exists (long form: line, period, measure, value, ...).
+# Written by the finance stage (evalpipe.finance) when the drop has finance data (long form: line, period,
+# measure, value, ...).
 FINANCE_TABLES: dict[str, TableSpec] = {
-    "budget": TableSpec("tables/budget.csv", ("value",)),
-    "financial_execution": TableSpec("tables/financial_execution.csv", ("value",)),
+    "budget": TableSpec("tables/budget.csv", ("value", "value_rounded", "numerator", "denominator"), ("is_total",)),
+    "financial_execution": TableSpec("tables/financial_execution.csv",
+                                     ("value", "value_rounded", "numerator", "denominator"), ("is_total",)),
 }
 FINANCE_COLUMNS = ("line", "period", "measure", "value")
 MANIFEST = "manifest.json"
@@ -61,16 +63,26 @@ def read_table(run_dir: Path, spec: TableSpec) -> pd.DataFrame:
     table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     for column in spec.numbers:
         if column in table.columns:
-            table[column] = pd.to_numeric(table[column].replace("", None), errors="coerce").astype("float64")
+            table[column] = _numbers(table[column])
     for column in spec.flags:
         if column in table.columns:
             table[column] = table[column].str.lower().eq("true")
     return table
 
 
-def read_tables(run_dir: Path) -> dict[str, pd.DataFrame]:
-    """Every table the annex presents, keyed by the names of ``TABLES``."""
-    return {name: read_table(run_dir, spec) for name, spec in TABLES.items()}
+def _numbers(values: pd.Series) -> pd.Series:
+    """Numbers as floats (empty = NaN); a column that also holds text such as a suppressed "<5" keeps
+    that text in its cells, so it is shown as published and never turned into a number."""
+    parsed = pd.to_numeric(values.replace("", None), errors="coerce").astype("float64")
+    text = parsed.isna() & values.ne("")
+    if not text.any():
+        return parsed
+    return parsed.astype(object).where(~text, values)
+
+
+def read_tables(run_dir: Path, names: tuple[str, ...] | None = None) -> dict[str, pd.DataFrame]:
+    """Every table the annex presents (or only ``names``), keyed by the names of ``TABLES``."""
+    return {name: read_table(run_dir, spec) for name, spec in TABLES.items() if names is None or name in names}
 
 
 def read_finance(run_dir: Path) -> dict[str, pd.DataFrame] | None:
@@ -86,7 +98,11 @@ def read_finance(run_dir: Path) -> dict[str, pd.DataFrame] | None:
     return tables
 
 
-def read_manifest(run_dir: Path) -> dict:
+def read_manifest(run_dir: Path, manifest: dict | None = None) -> dict:
+    """The run's manifest: ``manifest`` when given (a stage that runs before the runner writes
+    manifest.json passes it), else ``<run_dir>/manifest.json``."""
+    if manifest is not None:
+        return manifest
     path = Path(run_dir) / MANIFEST
     if not path.exists():
         raise InputError(MANIFEST, "the run's manifest.json (written when a run is published)", found="missing file")
@@ -103,6 +119,11 @@ def fixed_timestamp(manifest: dict) -> dt.datetime:
         return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
     drop_date = dt.date.fromisoformat(str(manifest["data_drop"]["drop_date"]))
     return dt.datetime(drop_date.year, drop_date.month, drop_date.day, tzinfo=dt.timezone.utc)
+
+
+def run_lang(manifest: dict) -> str:
+    """The language the run was made in (its notebooks' ``lang`` parameter)."""
+    return str(manifest.get("parameters", {}).get("lang", "es"))
 
 
 def lang_suffix(lang: str) -> str:

@@ -233,6 +233,10 @@ def run_pipeline(params: RunParameters, project_root: Path, only: str | None = N
     with RunLock(reports_parent / f".{params.label}.lock"), _working_directory(root):
         _copy_previous(final_reports, staging_reports, reuse=not force or bool(only))
         _copy_previous(final_processed, staging_processed, reuse=not force or bool(only))
+        reproducibility = build_manifest(params, root, drop, [])
+        reproducibility.pop("stage_reports")
+        (staging_reports / "reproducibility.json").write_text(
+            json.dumps(reproducibility, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
         socket_dir = Path(tempfile.mkdtemp(prefix="evalpipe-kernel-"))
         try:
             reports = _execute_graph(params, root, selected, forced, staging_reports, staging_processed, socket_dir,
@@ -295,7 +299,7 @@ def stage_status(params: RunParameters, project_root: Path) -> list[StageReport]
 
 def _roots(params: RunParameters, root: Path, run_dir: Path, processed: Path) -> dict:
     return {"raw": root / params.raw_dir, "processed": processed, "run": run_dir,
-            "expectations": [root / d for d in params.expectations_dirs]}
+            "expectations": [root / d for d in params.expectations_dirs], "package": _package_dir()}
 
 
 def _read_cache(run_dir: Path, stage: str):

@@ -44,6 +44,12 @@ STAGES: tuple[Stage, ...] = (
           ("raw:drop.yaml", "raw:lfm/**", "raw:published_report/**", "run:tables/output_indicators.csv",
            "run:tables/output_status.csv", "run:tables/outcome_indicators.csv", "run:tables/outcome_status.csv",
            "run:tables/budget.csv", "run:tables/financial_execution.csv")),
+    Stage("figures", "07_figures.ipynb", ("output_indicators", "outcome_indicators", "finance"),
+          ("raw:drop.yaml", "processed:progress_indicators.csv", "run:tables/output_*.csv", "run:tables/outcome_*.csv",
+           "run:tables/budget.csv", "run:tables/financial_execution.csv", "run:reproducibility.json")),
+    Stage("annex", "08_annex.ipynb", ("audit", "figures", "validate"),
+          ("raw:drop.yaml", "raw:lfm/**", "raw:fichas/**", "run:tables/*.csv", "run:figures/*.svg",
+           "run:validation/summary.csv", "run:reproducibility.json", "package:templates/*")),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
 

@@ -103,12 +103,28 @@ def new_figure(width_in: float = TEXT_WIDTH_IN, height_in: float = 4.0) -> Figur
     return figure
 
 
+def freeze_layout(figure: Figure, decimals: int = 6) -> None:
+    """Run the constrained layout once, round every axes position and switch the layout engine off.
+
+    The layout solver's last digits depend on memory addresses (they differ from one process to the
+    next); SVG clip-path ids hash those digits, so without rounding two runs give different files.
+    """
+    engine = figure.get_layout_engine()
+    if engine is None:
+        return
+    engine.execute(figure)
+    figure.set_layout_engine("none")
+    for ax in figure.axes:
+        ax.set_position([round(float(v), decimals) for v in ax.get_position(original=False).bounds])
+
+
 def save_figure(figure: Figure, path_stem: Path, formats: tuple[str, ...] = ("png", "svg")) -> list[Path]:
     """Write ``path_stem.<format>`` for each format, with dates cleared so reruns give the same bytes."""
     path_stem = Path(path_stem)
     path_stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
     with figure_style():
+        freeze_layout(figure)
         for fmt in formats:
             path = path_stem.with_name(f"{path_stem.name}.{fmt}")
             figure.savefig(path, format=fmt, metadata=SAVE_METADATA[fmt], dpi=PNG_DPI)

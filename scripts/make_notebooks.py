@@ -380,10 +380,57 @@ findings[["source", "item_id", "field", "published_value", "computed_value", "no
     new_code_cell('''print(write_table(findings, tables / "consistency_audit.csv", drop))'''),
 ])
 
+FIGURES = notebook([
+    new_markdown_cell("""# 7. Figures
+
+One style for all (`evalpipe/style.py`): a colour-blind-safe palette with one colour per status, labels in the
+run's language, PNG for notebooks and HTML, SVG for the annex. Same inputs give byte-identical files (fixed
+SVG hash salt, no dates in the metadata)."""),
+    parameters_cell(),
+    new_code_cell(SETUP),
+    new_code_cell('''import json
+
+from IPython.display import Image
+
+from evalpipe import figures
+
+run = Path(run_dir)
+manifest = json.loads((run / "reproducibility.json").read_text(encoding="utf-8"))
+written = figures.make_all_figures(run, Path(processed_dir), lang, manifest=manifest)
+print(f"{len(written)} figure files in figures/")
+pictures = sorted(p for p in written if p.suffix == ".png")
+[p.name for p in pictures]'''),
+    new_code_cell('''for picture in pictures[:3]:
+    display(Image(filename=str(picture)))'''),
+])
+
+ANNEX = notebook([
+    new_markdown_cell("""# 8. The evaluation annex and the reviewer's package
+
+The PDF annex typeset by Typst (PDF/A-2b, fonts embedded, dates fixed from the data drop so that the same
+inputs give the same bytes), all annex tables in one Excel workbook, and `index.html`, the reviewer's entry
+page. The annex reads the tables and figures of this run, the fichas and `reproducibility.json` (parameters,
+input hashes, software, commit) — never the timings of the executed notebooks."""),
+    parameters_cell(),
+    new_code_cell(SETUP),
+    new_code_cell('''import json
+import time
+
+from evalpipe import annex, reviewer
+
+run = Path(run_dir)
+manifest = json.loads((run / "reproducibility.json").read_text(encoding="utf-8"))
+started = time.perf_counter()
+pdf = annex.build_annex(run, Path(raw_dir), lang, manifest=manifest)
+print(f"{pdf.name}: {pdf.stat().st_size / 1024:.0f} KiB, built in {time.perf_counter() - started:.1f} s")'''),
+    new_code_cell('''print(reviewer.write_workbook(run, lang, manifest=manifest).name)
+print(reviewer.write_index_html(run, lang, manifest=manifest).name)'''),
+])
+
 if __name__ == "__main__":
     for name, nb in {"01_clean": CLEAN, "02_validate": VALIDATE, "03_output_indicators": OUTPUTS,
                      "04_outcome_indicators": OUTCOMES, "05_finance": FINANCE,
-                     "06_consistency_audit": AUDIT}.items():
+                     "06_consistency_audit": AUDIT, "07_figures": FIGURES, "08_annex": ANNEX}.items():
         nbformat.validate(nb)
         nbformat.write(nb, ROOT / "notebooks" / f"{name}.ipynb")
         print(f"notebooks/{name}.ipynb")

@@ -44,7 +44,7 @@ def project(tmp_path_factory) -> Path:
 def test_run_publishes_notebooks_data_docs_and_tables(project):
     run_dir = project / "reports" / "midterm-2020Q2"
     for stem in ("01_clean", "02_validate", "03_output_indicators", "04_outcome_indicators", "05_finance",
-                 "06_consistency_audit"):
+                 "06_consistency_audit", "07_figures", "08_annex"):
         assert (run_dir / "notebooks" / f"{stem}.ipynb").exists()
         assert (run_dir / "notebooks" / f"{stem}.html").stat().st_size > 10_000
     assert (run_dir / "data_docs" / "index.html").exists()
@@ -58,6 +58,9 @@ def test_run_publishes_notebooks_data_docs_and_tables(project):
     assert {"outcome_id", "indicator_id", "unit", "baseline", "current", "target", "numerator", "denominator", "n",
             "status", "origin"} <= set(outcomes)
     assert (run_dir / "tables" / "outcome_exclusions.csv").exists()
+    for name in ("annex.pdf", "index.html", "annex_tables.xlsx", "reproducibility.json"):
+        assert (run_dir / name).stat().st_size > 1000, name
+    assert (run_dir / "annex.pdf").read_bytes().startswith(b"%PDF")
     # progress + 23 microdata + 2 finance suites
     assert len(list((run_dir / "data_docs" / "validations").iterdir())) == 26
     for name in ("budget", "financial_execution"):
@@ -136,7 +139,7 @@ def test_a_second_run_skips_every_stage_and_changes_nothing(project):
     before = tree_hashes(project / "reports" / "midterm-2020Q2")
     result = run(project, "run")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("skipped: up to date") == 6 and "running" not in result.stdout
+    assert result.stdout.count("skipped: up to date") == 8 and "running" not in result.stdout
     assert tree_hashes(project / "reports" / "midterm-2020Q2") == before
 
 
