@@ -123,6 +123,36 @@ def _stage_command(stage_name: str, help_text: str):
 app.command("clean")(_stage_command("clean", "Run the clean stage only (raw data -> data/processed/)."))
 app.command("validate")(_stage_command("validate", "Run the Great Expectations validation stage only."))
 app.command("audit")(_stage_command("audit", "Run the consistency audit stage only."))
+app.command("annex")(_stage_command("annex", "Build the PDF annex, the workbook and index.html (if out of date)."))
+
+
+@app.command()
+def archive(run_name: str = typer.Argument(..., help="A run folder of reports/, e.g. midterm-2020Q2."),
+            out: Path = typer.Option(Path("reports/bags"), "--out", help="Where to write the bag (inside the project)."),
+            debug: bool = DEBUG) -> None:
+    """Write a BagIt bag of a published run, with an RO-Crate description, and validate it in full."""
+    from evalpipe.errors import ParameterError
+    from evalpipe.params import _inside
+
+    run_dir = ROOT / "reports" / run_name
+    if "/" in run_name or not (run_dir / "manifest.json").exists():
+        _fail(f"archive {run_name!r}: no published run folder reports/{run_name}/ (run the pipeline first)", 2)
+    try:
+        out_dir = _inside(ROOT, str(out), "--out", allow_outside=False)
+    except ParameterError as exc:
+        _fail(str(exc), 2)
+    from evalpipe.archive import archive_run, validate_bag
+    from evalpipe.errors import PipelineError
+
+    started = time.perf_counter()
+    try:
+        bag = archive_run(run_dir, out_dir)
+        validate_bag(bag)
+    except PipelineError as exc:
+        if debug:
+            raise
+        _fail(str(exc), 1)
+    typer.echo(f"bag {bag.relative_to(ROOT)}/ written and fully validated in {time.perf_counter() - started:.1f} s")
 
 
 @app.command()
