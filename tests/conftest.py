@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -99,3 +102,20 @@ def compute_outcomes(raw_dir: Path, lfm, cutoff: str = "2020Q2"):
     indicators, exclusions, results = outcomes.compute_outcome_indicators(
         specs, context, lfm.outcome_indicators, output_status, {k: s.file for k, s in sources.items()})
     return indicators, exclusions, results, outcomes.compute_outcome_status(indicators, lfm.outcomes)
+
+
+def tree_hashes(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file below ``folder``: to show that a folder was left byte for byte as it was."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+def project_copy(target: Path, extra: tuple[str, ...] = ()) -> Path:
+    """A copy of the project (notebooks, suites, shipped drop, pipeline.py) after one successful run."""
+    for name in ("notebooks", "expectations", "data/raw", *extra):
+        shutil.copytree(ROOT / name, target / name)
+    shutil.copy(ROOT / "pipeline.py", target / "pipeline.py")
+    result = subprocess.run([sys.executable, "pipeline.py", "run"], cwd=target, capture_output=True, text=True,
+                            timeout=900)
+    assert result.returncode == 0, result.stderr
+    return target

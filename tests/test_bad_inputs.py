@@ -5,7 +5,6 @@ was expected, with no traceback; raw files stay as they were and the last good r
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import shutil
 import subprocess
@@ -19,7 +18,7 @@ import openpyxl
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, project_copy, tree_hashes
 
 pytestmark = pytest.mark.slow
 Q2 = "progress_reports/Informe_progreso_2020T2 (v2).xlsx"
@@ -27,21 +26,11 @@ Q1 = "progress_reports/Informe_progreso_2020T1.xlsx"
 MD = "microdata"
 
 
-def tree_hashes(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    target = tmp_path_factory.mktemp("corpus")
-    for name in ("notebooks", "expectations", "data/raw"):
-        shutil.copytree(ROOT / name, target / name)
-    shutil.copy(ROOT / "pipeline.py", target / "pipeline.py")
-    result = subprocess.run([sys.executable, "pipeline.py", "run"], cwd=target, capture_output=True, text=True,
-                            timeout=600)
-    assert result.returncode == 0, result.stderr
-    return target
+    return project_copy(tmp_path_factory.mktemp("corpus"))
 
 
 # ---------------------------------------------------------------- mutations of the good data

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import subprocess
@@ -14,6 +13,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from conftest import ROOT, project_copy, tree_hashes
+
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 Q2_WORKBOOK = "data/raw/progress_reports/Informe_progreso_2020T2 (v2).xlsx"
@@ -24,21 +25,12 @@ def run(project: Path, *args: str) -> subprocess.CompletedProcess:
                           timeout=600)
 
 
-def tree_hashes(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A copy of the project with the shipped drop, after one successful mid-term run."""
-    target = tmp_path_factory.mktemp("project")
-    for name in ("notebooks", "expectations", "data/raw", "tests/fixtures/project_b", "tests/fixtures/final_drop"):
-        shutil.copytree(ROOT / name, target / name)
-    shutil.copy(ROOT / "pipeline.py", target / "pipeline.py")
-    result = run(target, "run")
-    assert result.returncode == 0, result.stderr
-    return target
+    return project_copy(tmp_path_factory.mktemp("project"), ("tests/fixtures/project_b", "tests/fixtures/final_drop"))
 
 
 def test_run_publishes_notebooks_data_docs_and_tables(project):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import signal
@@ -14,26 +13,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, project_copy, tree_hashes
 
 pytestmark = pytest.mark.slow
 RUN = [sys.executable, "pipeline.py", "run"]
 
 
-def tree_hashes(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    target = tmp_path_factory.mktemp("reliable")
-    for name in ("notebooks", "expectations", "data/raw"):
-        shutil.copytree(ROOT / name, target / name)
-    shutil.copy(ROOT / "pipeline.py", target / "pipeline.py")
-    result = subprocess.run(RUN, cwd=target, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    return target
+    return project_copy(tmp_path_factory.mktemp("reliable"))
 
 
 def _start(project: Path, *args: str) -> subprocess.Popen:
