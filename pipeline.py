@@ -159,9 +159,9 @@ def archive(run_name: str = typer.Argument(..., help="A run folder of reports/, 
 def indicators(evaluation: Optional[str] = EVALUATION, cutoff: Optional[str] = CUTOFF, lang: Optional[str] = LANG,
                raw: Optional[str] = RAW, expectations: Optional[str] = EXPECTATIONS, params: Optional[Path] = PARAMS,
                allow_outside_paths: bool = OUTSIDE, debug: bool = DEBUG) -> None:
-    """Run the output- and outcome-indicator stages (and what they need), if out of date."""
+    """Run the output- and outcome-indicator stages only, if out of date (on the published clean data)."""
     checked = _parameters(evaluation, cutoff, lang, raw, expectations, params, allow_outside_paths)
-    _run(checked, from_stage=None, debug=debug)
+    _run(checked, only=["output_indicators", "outcome_indicators"], debug=debug)
 
 
 @app.command()

@@ -199,7 +199,8 @@ def plan_parameters(params: RunParameters) -> dict:
     return asdict(params)
 
 
-def run_pipeline(params: RunParameters, project_root: Path, only: str | None = None, from_stage: str | None = None,
+def run_pipeline(params: RunParameters, project_root: Path, only: str | list[str] | None = None,
+                 from_stage: str | None = None,
                  force: bool = False, progress: Callable[[str], None] = print, workers: int | None = None) -> dict:
     """Run the stages that are out of date (all with ``force``), in parallel where the graph allows,
     and publish the run only if every stage passed. Returns the manifest."""
@@ -216,10 +217,11 @@ def run_pipeline(params: RunParameters, project_root: Path, only: str | None = N
     for folder in (final_reports, final_processed):
         recover_interrupted_swap(folder)
     RunLock(reports_parent / f".{params.label}.lock").clear_stale()
-    selected = [only] if only else list(stage_graph.STAGE_NAMES)
+    only = [only] if isinstance(only, str) else only
+    selected = list(only) if only else list(stage_graph.STAGE_NAMES)
     forced = set(stage_graph.STAGE_NAMES) if force else set(stage_graph.downstream(from_stage)) if from_stage else set()
     if only and force:
-        forced = {only}
+        forced = set(only)
 
     if not forced and not only and final_reports.exists():
         # Nothing to do is decided on the published folders, without copying anything.
