@@ -159,7 +159,6 @@ for key, source in microdata.load_sources(Path(raw_dir)).items():
     frame = microdata.read_processed(Path(processed_dir), source)
     suite_json = validation.find_suite(source.suite, expectations_dirs, "microdata")
     outcomes_by_suite[source.suite] = validation.run_suite(frame, suite_json, drop_parameters, context=gx_context)
-validation.build_data_docs(gx_context)
 if (Path(raw_dir) / "finance").is_dir():  # the budget and the ILO financial reports (issue of finance)
     from evalpipe import finance
 
@@ -168,6 +167,7 @@ if (Path(raw_dir) / "finance").is_dir():  # the budget and the ILO financial rep
     for name, frame in (("finance_budget", fin.budget), ("finance_reports", fin.reports)):
         outcomes_by_suite[name] = validation.run_suite(frame, validation.find_suite(name, expectations_dirs, "finance"),
                                                        finance_parameters, context=gx_context)
+validation.build_data_docs(gx_context)
 summary = pd.concat([o.summary for o in outcomes_by_suite.values()], ignore_index=True)
 problems = pd.concat([o.problems for o in outcomes_by_suite.values()], ignore_index=True)
 summary.to_csv(out_dir / "summary.csv", index=False, lineterminator="\\n")
