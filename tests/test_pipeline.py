@@ -147,8 +147,11 @@ def test_editing_one_ficha_reruns_only_what_reads_it(project, tmp_path):
     result = run(copy, "run")
     assert result.returncode == 0, result.stderr
     ran = [line for line in result.stdout.splitlines() if " ran because " in line]
-    assert len(ran) == 1 and ran[0].startswith("[outcome_indicators] ran because inputs changed: fichas/3.2.1.3.yaml")
+    assert ran[0].startswith("[outcome_indicators] ran because inputs changed: fichas/3.2.1.3.yaml")
+    # The annex re-runs too: its reproducibility page lists the SHA-256 of every raw input.
+    assert [line.split("]")[0][1:] for line in ran] == ["outcome_indicators", "annex"]
     assert "[audit] skipped: up to date" in result.stdout  # the outcome table did not change
+    assert "[figures] skipped: up to date" in result.stdout
     exclusions = (copy / "reports" / "midterm-2020Q2" / "tables" / "outcome_exclusions.csv").read_text()
     assert "sin respuesta" in exclusions and "participante sin respuesta" not in exclusions
 
@@ -159,7 +162,7 @@ def test_force_and_from_rerun_what_they_say(project, tmp_path):
     result = run(copy, "run", "--from", "outcome_indicators")
     assert result.returncode == 0, result.stderr
     ran = {line.split("]")[0][1:] for line in result.stdout.splitlines() if " ran because " in line}
-    assert ran == {"outcome_indicators", "audit"}
+    assert ran == {"outcome_indicators", "audit", "figures", "annex"}
     result = run(copy, "run", "--only", "output_indicators", "--force")
     ran = {line.split("]")[0][1:] for line in result.stdout.splitlines() if " ran because " in line}
     assert result.returncode == 0 and ran == {"output_indicators"}
