@@ -51,11 +51,22 @@ def pipeline(project: Path, *args: str) -> float:
 
 def naive_loop(project: Path) -> float:
     """The same notebooks as a shell loop of `papermill` then `jupyter nbconvert --to html` CLI calls."""
+    import json
+
+    from evalpipe.drop import load_drop
+    from evalpipe.runner import RunParameters, build_manifest
+
     out = project / "reports" / "naive"
     processed = project / "data" / "processed" / "naive"
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     processed.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    # What the runner writes before the stages (the figures and annex notebooks read it).
+    params = RunParameters("midterm", "2020Q2", "es", "data/raw", "data/processed/naive", "reports/naive",
+                           ["expectations"])
+    info = build_manifest(params, project, load_drop(project / "data" / "raw"), [])
+    info.pop("stage_reports")
+    (out / "reproducibility.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
     for notebook in sorted((project / "notebooks").glob("*.ipynb")):
         executed = out / "notebooks" / notebook.name
         subprocess.run([str(BIN / "papermill"), str(notebook), str(executed), "-p", "run_dir", "reports/naive",
@@ -109,7 +120,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median reported)")
     parser.add_argument("--projects", type=int, default=20, help="projects for the growth measurement")
+    parser.add_argument("--parts", default="cold,noop,edit,naive,scale,projects",
+                        help="comma-separated measurements to take (the naive ratio needs cold)")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     rows = []
 
     def report(name: str, seconds: float, note: str = "") -> None:
@@ -119,29 +133,35 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="evalpipe-bench-") as tmp:
         tmp = Path(tmp)
         cold = []
-        for i in range(args.repeat):
-            project = make_project(tmp / f"cold{i}")
-            cold.append(pipeline(project))
-        report("cold full run (shipped data)", median(cold), f"runs: {', '.join(f'{c:.1f}' for c in cold)}")
-        project = tmp / "cold0"
-        noop = [pipeline(project) for _ in range(max(5, args.repeat))]
-        report("no-op re-run", median(noop))
-        edits = []
-        ficha = project / "data" / "raw" / "fichas" / "2.2.1.1.yaml"
-        original = ficha.read_text(encoding="utf-8")
-        for i in range(args.repeat):
-            ficha.write_text(original + f"# benchmark edit {i}\n", encoding="utf-8")
-            edits.append(pipeline(project))
-        ficha.write_text(original, encoding="utf-8")
-        report("re-run after editing one ficha", median(edits))
-        naive = [naive_loop(make_project(tmp / f"naive{i}")) for i in range(max(2, args.repeat - 1))]
-        report("naive CLI loop (papermill + nbconvert per notebook)", median(naive),
-               f"{median(naive) / median(cold):.1f}x the cold run")
-        for factor in (10, 100):
+        if parts & {"cold", "noop", "edit"}:
+            for i in range(args.repeat if "cold" in parts else 1):
+                project = make_project(tmp / f"cold{i}")
+                cold.append(pipeline(project))
+            report("cold full run (shipped data)", median(cold), f"runs: {', '.join(f'{c:.1f}' for c in cold)}")
+        if "noop" in parts:
+            noop = [pipeline(tmp / "cold0") for _ in range(max(5, args.repeat))]
+            report("no-op re-run", median(noop))
+        if "edit" in parts:
+            edits = []
+            ficha = tmp / "cold0" / "data" / "raw" / "fichas" / "2.2.1.1.yaml"
+            original = ficha.read_text(encoding="utf-8")
+            for i in range(args.repeat):
+                ficha.write_text(original + f"# benchmark edit {i}\n", encoding="utf-8")
+                edits.append(pipeline(tmp / "cold0"))
+            ficha.write_text(original, encoding="utf-8")
+            report("re-run after editing one ficha", median(edits))
+        if "naive" in parts:
+            naive = [naive_loop(make_project(tmp / f"naive{i}")) for i in range(max(2, args.repeat - 1))]
+            ratio = f"cold run is {median(naive) / median(cold):.1f}x faster" if cold else ""
+            report("naive CLI loop (papermill + nbconvert per notebook)", median(naive), ratio)
+        for factor in ((10, 100) if "scale" in parts else ()):
             project = make_project(tmp / f"x{factor}")
             n = scale_microdata(project / "data" / "raw", factor)
             seconds = pipeline(project)
-            report(f"cold run, microdata x{factor} ({n} rows)", seconds, f"+{seconds - median(cold):.1f} s")
+            extra = f"+{seconds - median(cold):.1f} s over the cold run" if cold else ""
+            report(f"cold run, microdata x{factor} ({n} rows)", seconds, extra)
+        if "projects" not in parts:
+            return
         started = time.perf_counter()
         for i in range(args.projects):
             project = make_project(tmp / f"proj{i}")
