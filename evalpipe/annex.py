@@ -22,6 +22,7 @@ import yaml
 
 from . import __version__
 from .drop import BANNER, sha256_file
+from .export import FORMULA_START
 from .fichas import Ficha, load_fichas
 from .figures import FIGURES, figure_path, id_key
 from .labels import label
@@ -45,7 +46,6 @@ FICHA_FIELDS = ("resultado", "proposito", "unidad_de_medida", "metodo_de_calculo
                 "nivel_de_desagregacion", "procedencia_de_los_datos", "periodo_de_referencia", "responsable",
                 "documentos_utilizados", "notas_al_pie")
 # First characters export.neutralise_cell prefixes with an apostrophe in the CSV tables.
-NEUTRALISED = ("=", "+", "-", "@", "\t", "\r")
 # How the annex is rebuilt; {placeholders} come from the manifest.
 RUN_COMMAND = "python pipeline.py run --evaluation {evaluation} --cutoff {cutoff} --lang {lang}{extra}"
 TYPST_COMMAND = ("SOURCE_DATE_EPOCH={epoch} typst compile --root {run_dir} --input data={data} "
@@ -79,7 +79,7 @@ def _text(value: object) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
     text = str(value)
-    return text[1:] if text.startswith("'") and text[1:2] in NEUTRALISED else text
+    return text[1:] if text.startswith("'") and text[1:2] in FORMULA_START else text
 
 
 def _with_unit(value: object, unit: str, digits: int = 2) -> str:

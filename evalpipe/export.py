@@ -8,12 +8,13 @@ import pandas as pd
 
 from .drop import DataDrop
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Cell starts a spreadsheet would run as a formula (CSV/XLSX injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise_cell(value: object) -> object:
     """Text that a spreadsheet would run as a formula gets a leading apostrophe; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
 

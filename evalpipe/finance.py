@@ -21,7 +21,7 @@ from .audit import AUDIT_COLUMNS
 from .errors import InputError
 from .outputs import round_half_up
 from .quarters import Quarter, find_quarter, parse_quarter, quarter_from_period, quarter_range
-from .readers import HEADER_SEARCH_ROWS, check_workbook_container, fold_header
+from .readers import HEADER_SEARCH_ROWS, fold_header, open_workbook
 
 FINANCE_DIR = "finance"
 DECLARATION = "finance.yaml"
@@ -202,13 +202,7 @@ def _header_role(cell: object, known: dict[str, set[str]]) -> tuple[str, int | N
 
 def _find_table(path: Path, display: str, known: dict[str, set[str]], what: str) -> _Table:
     """The one sheet whose first rows hold a header with a code column and at least one amount column."""
-    import openpyxl  # imported here: only the finance stage reads these workbooks
-
-    check_workbook_container(path, display)
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
-    except Exception as exc:  # openpyxl raises many types for damaged files
-        raise InputError(display, "an .xlsx workbook that opens", found=f"{type(exc).__name__}: {exc}") from None
+    workbook = open_workbook(path, display)
     try:
         sheets = {name: [tuple(r) for r in workbook[name].iter_rows(values_only=True)] for name in workbook.sheetnames}
     finally:

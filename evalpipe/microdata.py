@@ -18,7 +18,7 @@ import yaml
 
 from . import cleaning
 from .errors import InputError
-from .readers import check_workbook_container
+from .readers import open_workbook
 
 MICRODATA_DIR = "microdata"
 SOURCES_FILE = "sources.yaml"
@@ -110,13 +110,7 @@ def _read_raw(path: Path, source: Source, display: str) -> tuple[pd.DataFrame, s
             raise InputError(display, "a well-formed CSV table (one header row)", found=str(exc)) from None
         return frame, None, 1
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".xlsb"):
-        import openpyxl
-
-        check_workbook_container(path, display)
-        try:
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
-        except Exception as exc:
-            raise InputError(display, "an .xlsx workbook that opens", found=f"{type(exc).__name__}: {exc}") from None
+        workbook = open_workbook(path, display)
         try:
             sheet_name = source.sheet or workbook.sheetnames[0]
             if sheet_name not in workbook.sheetnames:

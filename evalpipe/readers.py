@@ -106,6 +106,18 @@ def check_workbook_container(path: Path, display: str) -> None:
         raise InputError(display, "an .xlsx workbook", found="a zip archive that is not a workbook")
 
 
+def open_workbook(path: Path, display: str):
+    """Every raw workbook is opened the same way: container checks first, then openpyxl in read-only
+    mode without evaluating formulas or following external links; a damaged file is one clear error."""
+    import openpyxl  # imported here: only the stages that read workbooks need it
+
+    check_workbook_container(path, display)
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise InputError(display, "an .xlsx workbook that opens", found=f"{type(exc).__name__}: {exc}") from None
+
+
 def _find_header(rows: list[tuple], display: str, sheet: str) -> tuple[int, dict[str, int]] | None:
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         columns: dict[str, int] = {}
@@ -147,19 +159,13 @@ def _column_letter(position: int) -> str:
 
 def read_progress_report(path: Path, display: str | None = None) -> ProgressReport:
     """Read one quarterly progress report workbook (format documented in data/raw/README.md)."""
-    import openpyxl  # imported here: only the clean stage needs it
-
     path = Path(path)
     display = display or path.name
     quarter = find_quarter(path.stem)
     if quarter is None:
         raise InputError(display, "a file name that contains its quarter, e.g. informe_progreso_2020T2.xlsx",
                          found=path.name)
-    check_workbook_container(path, display)
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
-    except Exception as exc:  # openpyxl raises many types for damaged files
-        raise InputError(display, "an .xlsx workbook that opens", found=f"{type(exc).__name__}: {exc}") from None
+    workbook = open_workbook(path, display)
     try:
         candidates = []
         ignored = []
