@@ -42,7 +42,10 @@ LICENSES = {
 ENCODING_FORMATS = {".csv": "text/csv", ".json": "application/json", ".html": "text/html", ".pdf": "application/pdf",
                     ".png": "image/png", ".svg": "image/svg+xml", ".ipynb": "application/x-ipynb+json",
                     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    ".typ": "text/x-typst", ".css": "text/css", ".js": "text/javascript", ".txt": "text/plain"}
+                    ".typ": "text/x-typst", ".css": "text/css", ".js": "text/javascript", ".txt": "text/plain",
+                    ".gif": "image/gif", ".ico": "image/vnd.microsoft.icon", ".otf": "font/otf",
+                    ".woff": "font/woff", ".woff2": "font/woff2", ".ttf": "font/ttf", ".md": "text/markdown",
+                    ".yaml": "application/yaml", ".yml": "application/yaml"}
 # The PDF/A profile the annex declares (PRONOM identifier of PDF/A-2b).
 PDF_A_2B = "https://www.nationalarchives.gov.uk/PRONOM/fmt/477"
 
@@ -120,7 +123,7 @@ def build_crate(payload: Path, manifest: dict, timestamp: dt.datetime):
     root["identifier"] = label
     profile = crate.add_jsonld({"@id": PROCESS_RUN_PROFILE, "@type": "CreativeWork",
                                 "name": "Process Run Crate", "version": "0.5"})
-    root["conformsTo"] = [{"@id": profile.id}]
+    root["conformsTo"] = {"@id": profile.id}  # one value, not a one-item list (RO-Crate 1.1 compaction)
     # Drops archived before these fields existed get the defaults of evalpipe.drop.
     licence = crate.add_jsonld(_license_entity(drop.get("license") or DEFAULT_LICENSE))
     root["license"] = {"@id": licence.id}
@@ -128,7 +131,7 @@ def build_crate(payload: Path, manifest: dict, timestamp: dt.datetime):
     author = crate.add_jsonld(_party("custodian", custodian, drop.get("custodian_url", "")))
     publisher = crate.add_jsonld(_party("publisher", drop.get("publisher") or DEFAULT_PUBLISHER,
                                         drop.get("publisher_url", "")))
-    root["author"] = [{"@id": author.id}]
+    root["author"] = {"@id": author.id}
     root["publisher"] = {"@id": publisher.id}
 
     outputs = []
@@ -147,9 +150,11 @@ def build_crate(payload: Path, manifest: dict, timestamp: dt.datetime):
 
     inputs = []
     for path, digest in sorted(manifest.get("inputs_sha256", {}).items()):
-        inputs.append(crate.add_jsonld({
-            "@id": f"#input:{quote(path)}", "@type": "File", "name": path, "sha256": digest,
-            "description": "Raw input of the run, identified by its SHA-256; not included in the archive."}))
+        entity = {"@id": f"#input:{quote(path)}", "@type": "File", "name": path, "sha256": digest,
+                  "description": "Raw input of the run, identified by its SHA-256; not included in the archive."}
+        if Path(path).suffix.lower() in ENCODING_FORMATS:
+            entity["encodingFormat"] = ENCODING_FORMATS[Path(path).suffix.lower()]
+        inputs.append(crate.add_jsonld(entity))
 
     parameters = []
     for name, value in sorted(manifest.get("parameters", {}).items()):
@@ -173,10 +178,7 @@ def build_crate(payload: Path, manifest: dict, timestamp: dt.datetime):
                                                          "that two archives of the same run are identical.",
                                           "endTime": timestamp.isoformat(),
                                           "agent": {"@id": publisher.id}})
-    mentions = root.get("mentions") or []
-    mentions = mentions if isinstance(mentions, list) else [mentions]
-    if action not in mentions:
-        root["mentions"] = mentions + [action]
+    root["mentions"] = {"@id": action.id}
     return crate
 
 
