@@ -68,8 +68,14 @@ def _run(params, only=None, from_stage=None, force=False, debug=False) -> None:
 
     started = time.perf_counter()
     typer.echo(f"run {params.label} (lang {params.lang}, drop {params.raw_dir})")
+    from evalpipe.runner import Interrupted
+
     try:
         manifest = run_pipeline(params, ROOT, only=only, from_stage=from_stage, force=force, progress=typer.echo)
+    except (Interrupted, KeyboardInterrupt) as exc:
+        typer.echo(str(exc) if isinstance(exc, Interrupted) else
+                   f"interrupted: nothing published; {params.run_dir}/ is unchanged", err=True)
+        raise typer.Exit(130)
     except PipelineError as exc:
         if debug:
             raise

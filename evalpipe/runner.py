@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import PipelineError
+from .publish import (  # noqa: F401 (RunLocked is re-exported)
+    FolderError, RunLock, RunLocked, check_writable, os_error_message, probe_writable, publish, recover)
 
 KEY_PACKAGES = ("evalpipe", "pandas", "numpy", "great-expectations", "papermill", "nbconvert", "nbclient",
                 "ipykernel", "openpyxl", "matplotlib", "seaborn", "typer", "pyyaml")
@@ -59,10 +61,6 @@ class StageFailed(PipelineError):
         return f"{where}: {self.ename}: {self.evalue}"
 
 
-class RunLocked(PipelineError):
-    pass
-
-
 def _relative(path: Path, root: Path) -> str:
     return os.path.relpath(Path(path).resolve(), Path(root).resolve())
 
@@ -86,73 +84,6 @@ def git_commit(root: Path) -> str:
         return commit + ("-dirty" if dirty else "") if commit else "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-
-
-class RunLock:
-    """One run at a time per reports folder: a lock file created exclusively, with the owner's pid."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-
-    def __enter__(self) -> "RunLock":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                if self._stale():
-                    self.path.unlink(missing_ok=True)
-                    continue
-                raise RunLocked(f"another run is writing {self.path.parent.name}/{self.path.stem.lstrip('.')} "
-                                f"(lock {self.path.name}, pid {self.path.read_text().strip() or '?'}); "
-                                "wait for it to finish") from None
-            with os.fdopen(fd, "w") as handle:
-                handle.write(str(os.getpid()))
-            return self
-        raise RunLocked(f"could not take the lock {self.path}")
-
-    def clear_stale(self) -> None:
-        """Remove the lock of a run that died (e.g. killed) without releasing it."""
-        if self.path.exists() and self._stale():
-            self.path.unlink(missing_ok=True)
-
-    def _stale(self) -> bool:
-        try:
-            pid = int(self.path.read_text().strip())
-        except (OSError, ValueError):
-            return True
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
-
-    def __exit__(self, *exc) -> None:
-        self.path.unlink(missing_ok=True)
-
-
-def recover_interrupted_swap(final: Path) -> None:
-    """A run killed between the two renames of a swap leaves the last good folder as ``.<name>.previous``:
-    put it back (called at the start of every run)."""
-    previous = final.with_name(f".{final.name}.previous")
-    if previous.exists() and not final.exists():
-        os.replace(previous, final)
-
-
-def _swap_into_place(staging: Path, final: Path) -> None:
-    """Replace ``final`` with ``staging`` so that a complete folder is always in place."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    recover_interrupted_swap(final)
-    previous = final.with_name(f".{final.name}.previous")
-    if previous.exists():
-        shutil.rmtree(previous)
-    if final.exists():
-        os.replace(final, previous)
-    os.replace(staging, final)
-    if previous.exists():
-        shutil.rmtree(previous)
 
 
 class HtmlExporter:
@@ -199,6 +130,10 @@ def plan_parameters(params: RunParameters) -> dict:
     return asdict(params)
 
 
+class Interrupted(PipelineError):
+    """Ctrl-C: the run stopped, its kernels are gone, nothing was published."""
+
+
 def run_pipeline(params: RunParameters, project_root: Path, only: str | list[str] | None = None,
                  from_stage: str | None = None,
                  force: bool = False, progress: Callable[[str], None] = print, workers: int | None = None) -> dict:
@@ -214,57 +149,84 @@ def run_pipeline(params: RunParameters, project_root: Path, only: str | list[str
     staging_reports = reports_parent / ".staging" / params.label
     staging_processed = final_processed.parent / ".staging" / params.label
     drop = load_drop(root / params.raw_dir)
-    for folder in (final_reports, final_processed):
-        recover_interrupted_swap(folder)
-    RunLock(reports_parent / f".{params.label}.lock").clear_stale()
     only = [only] if isinstance(only, str) else only
     selected = list(only) if only else list(stage_graph.STAGE_NAMES)
     forced = set(stage_graph.STAGE_NAMES) if force else set(stage_graph.downstream(from_stage)) if from_stage else set()
     if only and force:
         forced = set(only)
 
-    if not forced and not only and final_reports.exists():
-        # Nothing to do is decided on the published folders, without copying anything.
-        planned = stage_status(params, root)
-        if all(report.action == "skipped" for report in planned):
-            for report in planned:
-                progress(report.line())
-            manifest = json.loads((final_reports / "manifest.json").read_text(encoding="utf-8"))
-            return manifest | {"stage_reports": [asdict(r) for r in planned]}
-
-    with RunLock(reports_parent / f".{params.label}.lock"), _working_directory(root):
-        _copy_previous(final_reports, staging_reports, reuse=not force or bool(only))
-        _copy_previous(final_processed, staging_processed, reuse=not force or bool(only))
-        reproducibility = build_manifest(params, root, drop, [])
-        reproducibility.pop("stage_reports")
-        (staging_reports / "reproducibility.json").write_text(
-            json.dumps(reproducibility, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
-        socket_dir = Path(tempfile.mkdtemp(prefix="evalpipe-kernel-"))
+    probe_writable(reports_parent, root)
+    lock = RunLock(reports_parent / f".{params.label}.lock")
+    lock.clear_stale()
+    # The lock is taken before anything is decided: a run never answers from a cache another run is rewriting.
+    with lock, _working_directory(root):
+        for line in recover(final_reports, final_processed):
+            progress(line)
+        if not forced and not only and final_reports.exists():
+            # Nothing to do is decided on the published folders, without copying anything.
+            planned = stage_status(params, root)
+            if all(report.action == "skipped" for report in planned):
+                for report in planned:
+                    progress(report.line())
+                manifest = json.loads((final_reports / "manifest.json").read_text(encoding="utf-8"))
+                return manifest | {"stage_reports": [asdict(r) for r in planned]}
+        check_writable(root, final_reports, final_processed)
         try:
-            reports = _execute_graph(params, root, selected, forced, staging_reports, staging_processed, socket_dir,
-                                     progress, workers or min(2, os.cpu_count() or 1))
+            return _build_and_publish(params, root, drop, selected, forced, force, only, progress, workers,
+                                      (final_reports, final_processed), (staging_reports, staging_processed))
+        except KeyboardInterrupt:
+            _discard(staging_reports, staging_processed)
+            raise Interrupted(f"interrupted: nothing published; {params.run_dir}/ is unchanged") from None
+        except OSError as exc:
+            _discard(staging_reports, staging_processed)
+            raise FolderError(os_error_message(exc, "write", root) + "; nothing published") from None
         except StageFailed:
-            shutil.rmtree(staging_processed, ignore_errors=True)
-            _remove_empty_parents(staging_processed)
+            _discard(staging_processed)
             raise
-        finally:
-            shutil.rmtree(socket_dir, ignore_errors=True)
-        if all(r.action == "skipped" for r in reports) and final_reports.exists():
-            shutil.rmtree(staging_reports, ignore_errors=True)
-            shutil.rmtree(staging_processed, ignore_errors=True)
-            _remove_empty_parents(staging_reports, staging_processed)
-            return json.loads((final_reports / "manifest.json").read_text(encoding="utf-8")) | {
-                "stage_reports": [asdict(r) for r in reports]}
-        manifest = build_manifest(params, root, drop, reports)
-        manifest["outputs_sha256"] = published_hashes(params, staging_reports, staging_processed)
-        (staging_reports / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
-                                                       encoding="utf-8")
-        _swap_into_place(staging_processed, final_processed)
-        _swap_into_place(staging_reports, final_reports)
-        _remove_empty_parents(staging_reports, staging_processed)
-        for failed in (reports_parent / "_failed" / params.label, final_processed.parent / "_failed" / params.label):
-            if failed.exists():
-                shutil.rmtree(failed)
+
+
+def _discard(*staging: Path) -> None:
+    for folder in staging:
+        shutil.rmtree(folder, ignore_errors=True)
+    _remove_empty_parents(*staging)
+
+
+def _build_and_publish(params, root, drop, selected, forced, force, only, progress, workers, finals, stagings
+                       ) -> dict:
+    final_reports, final_processed = finals
+    staging_reports, staging_processed = stagings
+    _copy_previous(final_reports, staging_reports, reuse=not force or bool(only))
+    _copy_previous(final_processed, staging_processed, reuse=not force or bool(only))
+    reproducibility = build_manifest(params, root, drop, [])
+    reproducibility.pop("stage_reports")
+    (staging_reports / "reproducibility.json").write_text(
+        json.dumps(reproducibility, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+    socket_dir = Path(tempfile.mkdtemp(prefix="evalpipe-kernel-"))
+    try:
+        reports = _execute_graph(params, root, selected, forced, staging_reports, staging_processed, socket_dir,
+                                 progress, workers or min(2, os.cpu_count() or 1))
+    finally:
+        shutil.rmtree(socket_dir, ignore_errors=True)
+    if all(r.action == "skipped" for r in reports) and final_reports.exists():
+        _discard(staging_reports, staging_processed)
+        return json.loads((final_reports / "manifest.json").read_text(encoding="utf-8")) | {
+            "stage_reports": [asdict(r) for r in reports]}
+    manifest = build_manifest(params, root, drop, reports)
+    manifest["outputs_sha256"] = published_hashes(params, staging_reports, staging_processed)
+    (staging_reports / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
+                                                   encoding="utf-8")
+    try:
+        warnings = publish([(staging_processed, final_processed), (staging_reports, final_reports)],
+                           journal_for=final_reports, root=root)
+    except FolderError:
+        _discard(staging_reports, staging_processed)
+        raise
+    for warning in warnings:
+        progress(f"warning: {warning}")
+    _remove_empty_parents(staging_reports, staging_processed)
+    for failed in (final_reports.parent / "_failed" / params.label, final_processed.parent / "_failed" / params.label):
+        if failed.exists():
+            shutil.rmtree(failed, ignore_errors=True)
     return manifest
 
 
@@ -452,6 +414,10 @@ def _execute_graph(params: RunParameters, root: Path, selected: list[str], force
                 exporter.write(executed, executed.with_suffix(".html"))
             raise StageFailed(current.name, f"notebooks/{current.notebook}", exc.exec_count, exc.ename,
                               str(exc.evalue), "") from None
+        except Exception as exc:  # the kernel died (memory, a signal) or could not start
+            raise StageFailed(current.name, f"notebooks/{current.notebook}", None, type(exc).__name__,
+                              str(exc).strip().splitlines()[0] if str(exc).strip() else "the kernel stopped",
+                              "") from None
         # The executed notebook shows where its files are published, not the staging folder it was built in.
         _replace_paths(executed, published)
         with export_lock:
@@ -465,7 +431,8 @@ def _execute_graph(params: RunParameters, root: Path, selected: list[str], force
 
     pending = [s for s in stage_graph.STAGES if s.name in selected]
     running = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
         while (pending or running) and not failures:
             for current in list(pending):
                 if any(n in selected and n not in reports for n in current.needs):
@@ -498,6 +465,12 @@ def _execute_graph(params: RunParameters, root: Path, selected: list[str], force
                 future.result()
             except StageFailed as exc:
                 failures.append(exc)
+    except KeyboardInterrupt:
+        # Ctrl-C: stop at once. The kernels are killed, so the stages running in threads end now.
+        _kill_kernels(kernel_manager_class)
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     if failures:
         first = failures[0]
         failed = staging_reports.parent.parent / "_failed" / params.label
@@ -572,6 +545,15 @@ def _working_directory(path: Path):
         os.chdir(previous)
 
 
+def _kill_kernels(manager_class) -> None:
+    """Kill every kernel a run started that is still alive (Ctrl-C): no kernel is left behind."""
+    for process in list(getattr(manager_class, "launched", [])):
+        with contextlib.suppress(Exception):
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=5)
+
+
 def _ipc_kernel_manager_class(socket_dir: Path):
     """A kernel manager that talks to the kernel over Unix sockets in a private temporary folder.
 
@@ -580,6 +562,8 @@ def _ipc_kernel_manager_class(socket_dir: Path):
     from jupyter_client.manager import AsyncKernelManager
 
     class IPCKernelManager(AsyncKernelManager):
+        launched: list = []  # the kernels' processes, killed on Ctrl-C
+
         def __init__(self, **kwargs):
             kwargs.setdefault("transport", "ipc")
             # One socket prefix per kernel: kernels started side by side must not share socket names.
@@ -595,5 +579,8 @@ def _ipc_kernel_manager_class(socket_dir: Path):
                 await super()._async_launch_kernel(kernel_cmd, **kw)
             finally:
                 log.close()
+            process = getattr(self.provisioner, "process", None)
+            if process is not None:
+                IPCKernelManager.launched.append(process)
 
     return IPCKernelManager
