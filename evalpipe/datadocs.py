@@ -82,6 +82,7 @@ _TAG = re.compile(r"<(script|link)\b[^>]*?\b(src|href)=\"(https?://[^\"]+)\"[^>]
 _IMG = re.compile(r"(<img\b[^>]*?\bsrc=\")(https?://[^\"]+)(\")", re.I)
 _CSS_URL = re.compile(r"url\(\s*(['\"]?)(https?://[^'\")]+)\1\s*\)", re.I)
 _IMPORT = re.compile(r"@import\s+(url\()?\s*['\"]?https?://", re.I)
+_LOCAL_STATIC = re.compile(r"(<(?:script|link|img)\b[^>]*?\b(?:src|href)=\")(?:\./|(?:\.\./)+)static/", re.I)
 _SRI = re.compile(r"\s+(integrity|crossorigin)=\"[^\"]*\"", re.I)
 
 
@@ -154,6 +155,8 @@ def rewrite_page(html: str, prefix: str, where: Path) -> str:
 
     html = _TAG.sub(tag, html)
     html = _IMG.sub(img, html)
+    # GX's own static files: validation pages are one folder deeper than GX counts (its favicon link is broken).
+    html = _LOCAL_STATIC.sub(lambda m: f"{m.group(1)}{prefix}static/", html)
     return _rewrite_css(html, prefix, where)
 
 
