@@ -17,7 +17,7 @@ from bs4 import BeautifulSoup
 from evalpipe import datadocs, validation
 from evalpipe.datadocs import OfflineDocsError
 
-from conftest import project_copy
+from conftest import ROOT, project_copy
 
 SUITE = {"name": "dates_and_codes", "expectations": [
     {"type": "expect_column_values_to_be_between",
@@ -179,4 +179,7 @@ def test_offline_browser_renders_suite_and_validation_pages(run_site):
     page = next((run_site / "validations" / "progress_indicators").rglob("*.html"))
     dom, log = render(page)
     assert "Uncaught" not in log, log[-2000:]
-    assert dom.select("i.ge-success-icon")
+    count = len(validation.load_suite_json(ROOT / "expectations", "progress_indicators")["expectations"])
+    text = dom.get_text(" ", strip=True)
+    assert "Status: Succeeded" in text and f"Evaluated Expectations {count}" in text
+    assert len(dom.select("i.fa-check-circle.text-success")) == count + 1  # the page's status, then each expectation

@@ -111,6 +111,7 @@
       sortName: options.sortName, sortOrder: options.sortOrder || "asc", query: "", filters: []
     };
     $table.addClass("table table-hover table-bordered").empty();
+    if (!$table.parent().hasClass("table-responsive")) { $table.wrap("<div class='table-responsive'></div>"); }
     var $head = $("<tr>");
     state.columns.forEach(function (column) {
       var $th = $("<th>").text(column.title || column.field);
