@@ -156,6 +156,31 @@ def archive(run_name: str = typer.Argument(..., help="A run folder of reports/, 
 
 
 @app.command()
+def verify(run_name: str = typer.Argument(..., help="A run folder of reports/, e.g. midterm-2020Q2."),
+           debug: bool = DEBUG) -> None:
+    """Check that every file of a published run (and its processed data) is what the run published."""
+    from evalpipe.errors import PipelineError
+    from evalpipe.runner import verify_run
+
+    if "/" in run_name or run_name.startswith(".") or not (ROOT / "reports" / run_name).is_dir():
+        _fail(f"verify {run_name!r}: no published run folder reports/{run_name}/", 2)
+    try:
+        result = verify_run(ROOT / "reports" / run_name, ROOT)
+    except PipelineError as exc:
+        if debug:
+            raise
+        _fail(str(exc), 1)
+    for line in result.lines():
+        typer.echo(line, err=True)
+    if not result.ok:
+        _fail(f"reports/{run_name}/ does not match its manifest: {len(result.changed)} changed, "
+              f"{len(result.missing)} missing, {len(result.added)} added; `pipeline.py run` re-runs the stages "
+              "that own them", 1)
+    typer.echo(f"verified: the {result.matched} files of reports/{run_name}/ and its processed data are what "
+               "the run published")
+
+
+@app.command()
 def indicators(evaluation: Optional[str] = EVALUATION, cutoff: Optional[str] = CUTOFF, lang: Optional[str] = LANG,
                raw: Optional[str] = RAW, expectations: Optional[str] = EXPECTATIONS, params: Optional[Path] = PARAMS,
                allow_outside_paths: bool = OUTSIDE, debug: bool = DEBUG) -> None:
@@ -172,10 +197,23 @@ def status(evaluation: Optional[str] = EVALUATION, cutoff: Optional[str] = CUTOF
     checked = _parameters(evaluation, cutoff, lang, raw, expectations, params, allow_outside_paths)
     from evalpipe.runner import stage_status
 
+    from evalpipe.errors import PipelineError
+    from evalpipe.runner import verify_run
+
     typer.echo(f"{checked.run_dir}/")
     for report in stage_status(checked, ROOT):
         reason = "up to date" if report.action == "skipped" else f"would run: {report.reason}"
         typer.echo(f"  {report.stage:20} {reason}")
+    if (ROOT / checked.run_dir / "manifest.json").exists():
+        try:
+            result = verify_run(ROOT / checked.run_dir, ROOT)
+        except PipelineError as exc:
+            typer.echo(f"  published files: cannot verify: {exc}")
+            return
+        if result.ok:
+            typer.echo(f"  published files: all {result.matched} match the manifest")
+        for line in result.lines():
+            typer.echo(f"  published files: {line}")
 
 
 @app.command()

@@ -12,6 +12,11 @@ from .errors import InputError
 
 DROP_FILE = "drop.yaml"
 ORIGINS = ("synthetic", "real")
+# Who holds, publishes and licenses what a run makes of the drop (the archive's RO-Crate says so).
+# A drop.yaml that does not name them gets these.
+DEFAULT_PUBLISHER = "ILO Evaluation Office (EVAL)"
+DEFAULT_LICENSE = "CC-BY-4.0"
+METADATA_KEYS = ("custodian", "custodian_url", "publisher", "publisher_url", "license")
 
 BANNER = {
     "synthetic": {
@@ -28,6 +33,14 @@ class DataDrop:
     data_origin: str
     drop_date: str
     description: str
+    # The organisation (or person) that holds the raw data and handed the drop over: the author.
+    custodian: str = ""
+    custodian_url: str = ""
+    # The organisation that publishes the evaluation's outputs (and runs the pipeline).
+    publisher: str = DEFAULT_PUBLISHER
+    publisher_url: str = ""
+    # SPDX identifier of the licence of the run's outputs (tables, figures, annex), not of the raw data.
+    license: str = DEFAULT_LICENSE
 
     @property
     def synthetic(self) -> bool:
@@ -50,8 +63,17 @@ def load_drop(raw_dir: Path) -> DataDrop:
     if content["data_origin"] not in ORIGINS:
         raise InputError(DROP_FILE, "data_origin 'synthetic' or 'real'", column="data_origin",
                          found=content["data_origin"])
+    metadata = {}
+    for key in METADATA_KEYS:
+        value = content.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, (str, int, float)) or not str(value).strip():
+            raise InputError(DROP_FILE, f"'{key}' as one line of text", column=key, found=repr(value))
+        metadata[key] = str(value).strip()
+    custodian = metadata.pop("custodian", "") or f"Custodian of the data drop {content['drop_id']}"
     return DataDrop(str(content["drop_id"]), content["data_origin"], str(content["drop_date"]),
-                    str(content.get("description", "")).strip())
+                    str(content.get("description", "")).strip(), custodian=custodian, **metadata)
 
 
 def sha256_file(path: Path) -> str:

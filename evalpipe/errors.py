@@ -51,3 +51,12 @@ class ValidationFailed(PipelineError):
 
 class ParameterError(PipelineError):
     """A run parameter that is unknown, of the wrong type or out of range."""
+
+
+def require_stage_output(path) -> None:
+    """An input that an earlier stage writes: say which, and how to make it, when it is not there."""
+    from pathlib import Path
+
+    if not Path(path).exists():
+        raise InputError(str(path), "a file written by an earlier stage (run by hand: run the notebooks in order "
+                         "from 01_clean with the same parameters; or run pipeline.py run)", found="missing file")

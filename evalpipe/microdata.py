@@ -17,7 +17,7 @@ import pandas as pd
 import yaml
 
 from . import cleaning
-from .errors import InputError
+from .errors import InputError, require_stage_output
 from .readers import open_workbook
 
 MICRODATA_DIR = "microdata"
@@ -226,6 +226,7 @@ def write_processed(table: SourceTable, processed_dir: Path) -> Path:
 
 def read_processed(processed_dir: Path, source: Source) -> pd.DataFrame:
     path = Path(processed_dir) / MICRODATA_DIR / f"{source.key}.csv"
+    require_stage_output(path)
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     for column in source.columns:
         values = frame[column.name].replace("", None)

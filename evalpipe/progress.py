@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import cleaning
-from .errors import InputError
+from .errors import InputError, require_stage_output
 from .lfm import Logframe
 from .quarters import Quarter, find_quarter
 from .readers import ProgressReport, read_progress_report
@@ -124,6 +124,7 @@ def build_progress_table(raw_dir: Path, lfm: Logframe, cutoff: Quarter, project_
 
 def read_tidy(path: Path) -> pd.DataFrame:
     """Read the tidy table back with the dtypes the validation suite expects."""
+    require_stage_output(path)
     table = pd.read_csv(path, dtype={"indicator_id": str, "code_raw": str, "output_id": str, "quarter": str, "value_raw": str,
                                      "value_flag": str, "comment": str, "source_file": str, "source_sheet": str,
                                      "source_column": str, "source_code_column": str},

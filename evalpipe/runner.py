@@ -245,23 +245,105 @@ def run_pipeline(params: RunParameters, project_root: Path, only: str | list[str
                                      progress, workers or min(2, os.cpu_count() or 1))
         except StageFailed:
             shutil.rmtree(staging_processed, ignore_errors=True)
+            _remove_empty_parents(staging_processed)
             raise
         finally:
             shutil.rmtree(socket_dir, ignore_errors=True)
         if all(r.action == "skipped" for r in reports) and final_reports.exists():
             shutil.rmtree(staging_reports, ignore_errors=True)
             shutil.rmtree(staging_processed, ignore_errors=True)
+            _remove_empty_parents(staging_reports, staging_processed)
             return json.loads((final_reports / "manifest.json").read_text(encoding="utf-8")) | {
                 "stage_reports": [asdict(r) for r in reports]}
         manifest = build_manifest(params, root, drop, reports)
+        manifest["outputs_sha256"] = published_hashes(params, staging_reports, staging_processed)
         (staging_reports / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                                        encoding="utf-8")
         _swap_into_place(staging_processed, final_processed)
         _swap_into_place(staging_reports, final_reports)
-        failed = reports_parent / "_failed" / params.label
-        if failed.exists():
-            shutil.rmtree(failed)
+        _remove_empty_parents(staging_reports, staging_processed)
+        for failed in (reports_parent / "_failed" / params.label, final_processed.parent / "_failed" / params.label):
+            if failed.exists():
+                shutil.rmtree(failed)
     return manifest
+
+
+def _remove_empty_parents(*staging: Path) -> None:
+    """The ``.staging/`` folders are left only while a run is building."""
+    for folder in staging:
+        with contextlib.suppress(OSError):
+            Path(folder).parent.rmdir()
+
+
+MANIFEST_EXCLUDED = ("manifest.json",)
+
+
+def _tree_hashes(folder: Path) -> dict[str, str]:
+    from .stages import sha256_bytes
+
+    folder = Path(folder)
+    if not folder.exists():
+        return {}
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if not path.is_file() or relative.parts[0] == ".cache" or relative.as_posix() in MANIFEST_EXCLUDED:
+            continue
+        out[relative.as_posix()] = sha256_bytes(path.read_bytes())
+    return out
+
+
+def published_hashes(params: "RunParameters", run_dir: Path, processed_dir: Path) -> dict[str, str]:
+    """SHA-256 of every file a run publishes, keyed by its published path (``reports/<run>/...``,
+    ``data/processed/<run>/...``); the manifest itself and the stages' cache keys are not listed."""
+    out = {f"{params.run_dir}/{k}": v for k, v in _tree_hashes(run_dir).items()}
+    out |= {f"{params.processed_dir}/{k}": v for k, v in _tree_hashes(processed_dir).items()}
+    return dict(sorted(out.items()))
+
+
+@dataclass
+class Verification:
+    """What ``pipeline.py verify`` found: files that match, and those changed, missing or added."""
+
+    matched: int
+    changed: list[str]
+    missing: list[str]
+    added: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.changed or self.missing or self.added)
+
+    def lines(self) -> list[str]:
+        return ([f"changed: {p} differs from what the run published" for p in self.changed]
+                + [f"missing: {p} was published and is gone" for p in self.missing]
+                + [f"added: {p} was not published by the run" for p in self.added])
+
+
+def verify_run(run_dir: Path, project_root: Path) -> Verification:
+    """Compare the files of a published run (and its processed data) with the hashes its manifest recorded."""
+    from .errors import InputError
+
+    root, run_dir = Path(project_root).resolve(), Path(run_dir).resolve()
+    manifest_path = run_dir / "manifest.json"
+    if not manifest_path.exists():
+        raise InputError(_relative(manifest_path, root), "the manifest of a published run (run pipeline.py run first)",
+                         found="missing file")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    recorded = manifest.get("outputs_sha256")
+    if recorded is None:
+        raise InputError(_relative(manifest_path, root), "an 'outputs_sha256' entry (published by an earlier "
+                         "version of evalpipe: run pipeline.py run --force to publish it again)", found="none")
+    parameters = manifest.get("parameters", {})
+    run_rel = parameters.get("run_dir", _relative(run_dir, root))
+    processed_rel = parameters.get("processed_dir")
+    current = {f"{run_rel}/{k}": v for k, v in _tree_hashes(run_dir).items()}
+    if processed_rel:
+        current |= {f"{processed_rel}/{k}": v for k, v in _tree_hashes(root / processed_rel).items()}
+    changed = sorted(k for k in recorded if k in current and current[k] != recorded[k])
+    missing = sorted(k for k in recorded if k not in current)
+    added = sorted(k for k in current if k not in recorded)
+    return Verification(len(recorded) - len(changed) - len(missing), changed, missing, added)
 
 
 def _package_dir() -> Path:
@@ -285,9 +367,7 @@ def stage_status(params: RunParameters, project_root: Path) -> list[StageReport]
         if current.requires and not (root / params.raw_dir / current.requires).exists():
             out.append(StageReport(current.name, "skipped", f"the drop has no {current.requires}/ folder"))
             continue
-        key = stage_graph.stage_key(current, root / "notebooks", _package_dir(), plan_parameters(params), roots)
-        cached = _read_cache(run_dir, current.name)
-        reason = stage_graph.why_rerun(key, cached, (run_dir / "notebooks" / current.notebook).exists())
+        reason = _rerun_reason(current, params, root, run_dir, roots)
         upstream = [n for n in current.needs if n in rerun]
         if reason is None and upstream:
             reason = f"may change after {', '.join(upstream)} re-runs"
@@ -305,15 +385,31 @@ def _roots(params: RunParameters, root: Path, run_dir: Path, processed: Path) ->
 
 
 def _read_cache(run_dir: Path, stage: str):
+    """The stage's recorded key and the hashes of the outputs it wrote: (key, outputs), or (None, None)."""
     from .stages import StageKey
 
     path = _cache_file(run_dir, stage)
     if not path.exists():
-        return None
+        return None, None
     try:
-        return StageKey.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, KeyError):
-        return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return StageKey.from_json(data), data.get("outputs")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None, None
+
+
+def _rerun_reason(current, params: RunParameters, root: Path, run_dir: Path, roots: dict) -> str | None:
+    """Why ``current`` must run against the folder ``run_dir`` (its code, parameters, inputs or its own
+    published outputs changed), or None when its stored result is still right."""
+    from . import stages as stage_graph
+
+    key = stage_graph.stage_key(current, root / "notebooks", _package_dir(), plan_parameters(params), roots)
+    cached, outputs = _read_cache(run_dir, current.name)
+    present = (run_dir / "notebooks" / current.notebook).exists()
+    changed = stage_graph.changed_outputs(outputs, stage_graph.output_files(current, roots))
+    if cached is not None and outputs is None:
+        return "its outputs were not recorded (published by an earlier version)"
+    return stage_graph.why_rerun(key, cached, present, changed)
 
 
 def _execute_graph(params: RunParameters, root: Path, selected: list[str], forced: set[str], staging_reports: Path,
@@ -336,7 +432,10 @@ def _execute_graph(params: RunParameters, root: Path, selected: list[str], force
     reports: dict[str, StageReport] = {}
     failures: list[StageFailed] = []
 
-    def execute(current, key, reason: str) -> StageReport:
+    published = _path_mapping(root, {staging_reports: root / params.run_dir,
+                                     staging_processed: root / params.processed_dir})
+
+    def execute(current, reason: str) -> StageReport:
         import papermill as pm
         from papermill.exceptions import PapermillExecutionError
 
@@ -348,14 +447,20 @@ def _execute_graph(params: RunParameters, root: Path, selected: list[str], force
                                 kernel_name="python3", progress_bar=False, log_output=False, report_mode=False,
                                 kernel_manager_class=kernel_manager_class)
         except PapermillExecutionError as exc:
+            # The failing notebook is kept with its HTML, so the failure can be read without Jupyter.
+            with export_lock, contextlib.suppress(Exception):
+                exporter.write(executed, executed.with_suffix(".html"))
             raise StageFailed(current.name, f"notebooks/{current.notebook}", exc.exec_count, exc.ename,
                               str(exc.evalue), "") from None
+        # The executed notebook shows where its files are published, not the staging folder it was built in.
+        _replace_paths(executed, published)
         with export_lock:
             exporter.write(executed, executed.with_suffix(".html"))
         new_key = stage_graph.stage_key(current, root / "notebooks", _package_dir(), plan_parameters(params), roots)
         cache = _cache_file(staging_reports, current.name)
         cache.parent.mkdir(exist_ok=True)
-        cache.write_text(json.dumps(new_key.to_json(), indent=1, sort_keys=True), encoding="utf-8")
+        record = new_key.to_json() | {"outputs": stage_graph.output_files(current, roots)}
+        cache.write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
         return StageReport(current.name, "ran", reason, round(time.perf_counter() - started, 2))
 
     pending = [s for s in stage_graph.STAGES if s.name in selected]
@@ -371,16 +476,13 @@ def _execute_graph(params: RunParameters, root: Path, selected: list[str], force
                                                         f"the drop has no {current.requires}/ folder")
                     progress(reports[current.name].line())
                     continue
-                key = stage_graph.stage_key(current, root / "notebooks", _package_dir(), plan_parameters(params),
-                                            roots)
-                cached = _read_cache(staging_reports, current.name)
-                present = (staging_reports / "notebooks" / current.notebook).exists()
-                reason = "--force or --from" if current.name in forced else stage_graph.why_rerun(key, cached, present)
+                reason = ("--force or --from" if current.name in forced
+                          else _rerun_reason(current, params, root, staging_reports, roots))
                 if reason is None:
                     reports[current.name] = StageReport(current.name, "skipped", "up to date")
                     progress(reports[current.name].line())
                     continue
-                running[pool.submit(execute, current, key, reason)] = current
+                running[pool.submit(execute, current, reason)] = current
             if not running:
                 continue
             done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -403,10 +505,40 @@ def _execute_graph(params: RunParameters, root: Path, selected: list[str], force
             shutil.rmtree(failed)
         failed.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging_reports, failed)
+        failed_processed = staging_processed.parent.parent / "_failed" / params.label
+        if failed_processed.exists():
+            shutil.rmtree(failed_processed)
+        failed_processed.parent.mkdir(parents=True, exist_ok=True)
+        if staging_processed.exists():
+            os.replace(staging_processed, failed_processed)
+        _remove_empty_parents(staging_reports, staging_processed)
+        moved = _path_mapping(root, {staging_reports: failed, staging_processed: failed_processed})
+        for kept in sorted((failed / "notebooks").glob("*.*")):
+            if kept.suffix in (".ipynb", ".html"):
+                _replace_paths(kept, moved)
         first.kept = _relative(failed / "notebooks" / Path(first.notebook).name, root)
         first.evalue = first.evalue.replace(_relative(staging_reports, root), _relative(failed, root))
         raise first
     return [reports[s.name] for s in stage_graph.STAGES if s.name in reports]
+
+
+def _path_mapping(root: Path, moves: dict[Path, Path]) -> list[tuple[str, str]]:
+    """(old, new) text pairs for each moved folder, relative to the project and absolute."""
+    pairs = []
+    for old, new in moves.items():
+        pairs.append((str(Path(old).resolve()), str(Path(new).resolve())))
+        pairs.append((_relative(old, root), _relative(new, root)))
+    return pairs
+
+
+def _replace_paths(path: Path, pairs: list[tuple[str, str]]) -> None:
+    """Rewrite folder paths in an executed notebook (or its HTML): what it says is where the files are."""
+    text = Path(path).read_text(encoding="utf-8")
+    changed = text
+    for old, new in pairs:
+        changed = changed.replace(old, new)
+    if changed != text:
+        Path(path).write_text(changed, encoding="utf-8")
 
 
 def build_manifest(params: RunParameters, root: Path, drop, reports: list[StageReport]) -> dict:

@@ -10,10 +10,14 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE = "evalpipe"
+# ast.parse is not thread-safe on CPython 3.11 before 3.11.8 ("AST constructor recursion depth mismatch",
+# gh-106905); stages are keyed from several threads at once.
+_AST_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -25,32 +29,49 @@ class Stage:
     inputs: tuple[str, ...]
     # Optional: run only when this raw path exists (a drop without finance data skips the finance stage).
     requires: str | None = None
+    # Files the stage writes, as globs under "run:" or "processed:" (its executed notebook and HTML are added):
+    # the run records their SHA-256, and a stage whose output no longer matches re-runs.
+    outputs: tuple[str, ...] = ()
+
+    @property
+    def owned(self) -> tuple[str, ...]:
+        stem = self.notebook.removesuffix(".ipynb")
+        return (*self.outputs, f"run:notebooks/{stem}.ipynb", f"run:notebooks/{stem}.html")
 
 
 STAGES: tuple[Stage, ...] = (
     Stage("clean", "01_clean.ipynb", (),
-          ("raw:drop.yaml", "raw:lfm/**", "raw:progress_reports/**", "raw:microdata/**")),
+          ("raw:drop.yaml", "raw:lfm/**", "raw:progress_reports/**", "raw:microdata/**"),
+          outputs=("processed:**",)),
     Stage("validate", "02_validate.ipynb", ("clean",),
           ("raw:drop.yaml", "raw:lfm/**", "raw:microdata/sources.yaml", "raw:finance/**", "processed:**",
-           "expectations:progress_indicators.json", "expectations:microdata/**", "expectations:finance/**")),
+           "expectations:progress_indicators.json", "expectations:microdata/**", "expectations:finance/**"),
+          outputs=("run:validation/**", "run:data_docs/**")),
     Stage("output_indicators", "03_output_indicators.ipynb", ("clean",),
-          ("raw:drop.yaml", "raw:lfm/**", "processed:progress_indicators.csv")),
+          ("raw:drop.yaml", "raw:lfm/**", "processed:progress_indicators.csv"),
+          outputs=("run:tables/output_indicators.csv", "run:tables/output_status.csv")),
     Stage("outcome_indicators", "04_outcome_indicators.ipynb", ("clean", "output_indicators"),
           ("raw:drop.yaml", "raw:lfm/**", "raw:fichas/**", "raw:microdata/sources.yaml", "processed:microdata/**",
-           "run:tables/output_indicators.csv", "run:tables/output_status.csv")),
+           "run:tables/output_indicators.csv", "run:tables/output_status.csv"),
+          outputs=("run:tables/outcome_indicators.csv", "run:tables/outcome_status.csv",
+                   "run:tables/outcome_exclusions.csv")),
     Stage("finance", "05_finance.ipynb", (),
-          ("raw:drop.yaml", "raw:lfm/**", "raw:finance/**"), requires="finance"),
+          ("raw:drop.yaml", "raw:lfm/**", "raw:finance/**"), requires="finance",
+          outputs=("run:tables/budget.csv", "run:tables/financial_execution.csv")),
     Stage("audit", "06_consistency_audit.ipynb", ("validate", "output_indicators", "outcome_indicators", "finance"),
           ("raw:drop.yaml", "raw:lfm/**", "raw:published_report/**", "run:tables/output_indicators.csv",
            "run:tables/output_status.csv", "run:tables/outcome_indicators.csv", "run:tables/outcome_status.csv",
-           "run:tables/budget.csv", "run:tables/financial_execution.csv")),
+           "run:tables/budget.csv", "run:tables/financial_execution.csv"),
+          outputs=("run:tables/consistency_audit.csv",)),
     Stage("figures", "07_figures.ipynb", ("output_indicators", "outcome_indicators", "finance"),
           ("raw:drop.yaml", "processed:progress_indicators.csv", "run:tables/output_indicators.csv",
            "run:tables/output_status.csv", "run:tables/outcome_indicators.csv", "run:tables/outcome_status.csv",
-           "run:tables/budget.csv", "run:tables/financial_execution.csv")),
+           "run:tables/budget.csv", "run:tables/financial_execution.csv"),
+          outputs=("run:figures/**",)),
     Stage("annex", "08_annex.ipynb", ("audit", "figures", "validate"),
           ("raw:drop.yaml", "raw:lfm/**", "raw:fichas/**", "run:tables/*.csv", "run:figures/*.svg",
-           "run:validation/summary.csv", "run:reproducibility.json", "package:templates/*")),
+           "run:validation/summary.csv", "run:reproducibility.json", "package:templates/*"),
+          outputs=("run:annex/**", "run:annex*.pdf", "run:annex_tables*.xlsx", "run:index.html")),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
 
@@ -79,7 +100,8 @@ def _imports(source: str) -> set[str]:
     """evalpipe modules imported by a piece of code (absolute or relative imports)."""
     found = set()
     try:
-        tree = ast.parse(source)
+        with _AST_LOCK:
+            tree = ast.parse(source)
     except SyntaxError:
         return found
     for node in ast.walk(tree):
@@ -117,8 +139,24 @@ def module_closure(notebook_path: Path, package_dir: Path) -> dict[str, str]:
 
 def input_files(stage_: Stage, roots: dict[str, Path]) -> dict[str, str]:
     """Every file the stage reads, keyed by root and relative path, with its SHA-256."""
+    return _hash_globs(stage_.inputs, roots)
+
+
+def output_files(stage_: Stage, roots: dict[str, Path]) -> dict[str, str]:
+    """Every file the stage wrote (its declared outputs and its executed notebook), with its SHA-256."""
+    return _hash_globs(stage_.owned, roots)
+
+
+def changed_outputs(recorded: dict[str, str] | None, current: dict[str, str]) -> list[str]:
+    """Outputs that differ from what the stage wrote: changed, missing or added (as ``root:path``)."""
+    if recorded is None:
+        return []
+    return sorted(name for name in set(recorded) | set(current) if recorded.get(name) != current.get(name))
+
+
+def _hash_globs(patterns: tuple[str, ...], roots: dict[str, Path]) -> dict[str, str]:
     files = {}
-    for pattern in stage_.inputs:
+    for pattern in patterns:
         root_name, _, glob = pattern.partition(":")
         if glob.endswith("**"):  # pathlib's "**" alone matches folders; files need "**/*"
             glob += "/*"
@@ -159,12 +197,17 @@ def stage_key(stage_: Stage, notebook_dir: Path, package_dir: Path, parameters: 
                     input_files(stage_, roots))
 
 
-def why_rerun(new: StageKey, old: StageKey | None, outputs_present: bool = True) -> str | None:
+def why_rerun(new: StageKey, old: StageKey | None, outputs_present: bool = True,
+              outputs_changed: list[str] | None = None) -> str | None:
     """None when up to date; otherwise the reason, in words, naming what changed."""
     if old is None:
         return "never ran for this evaluation and cut-off"
     if not outputs_present:
         return "its outputs are missing"
+    if outputs_changed:
+        shown = ", ".join(name.split(":", 1)[1] for name in outputs_changed[:3])
+        more = f" (+{len(outputs_changed) - 3} more)" if len(outputs_changed) > 3 else ""
+        return f"its output {shown}{more} differs from what it published"
     if new.notebook != old.notebook:
         return "its notebook changed"
     changed = sorted(m for m in set(new.modules) | set(old.modules) if new.modules.get(m) != old.modules.get(m))

@@ -13,13 +13,13 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 
-PARAMETERS = '''# Parameters (Papermill injects the run's values after this cell)
+PARAMETERS = '''# Parameters (pipeline.py injects the run's values after this cell; paths are relative to the project root)
 evaluation = "midterm"
 cutoff = "2020Q2"
 lang = "es"
 raw_dir = "data/raw"
-processed_dir = "data/processed/midterm-2020Q2"
-run_dir = "reports/midterm-2020Q2"
+processed_dir = None  # None: run by hand, writes to data/processed/_scratch/<evaluation>-<cutoff>/
+run_dir = None  # None: run by hand, writes to reports/_scratch/<evaluation>-<cutoff>/ (only pipeline.py publishes)
 expectations_dirs = ["expectations"]
 suppression_threshold = 5'''
 
@@ -29,6 +29,11 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from evalpipe.drop import load_drop
+from evalpipe.workspace import locate
+
+paths = locate(evaluation, cutoff, lang, raw_dir, processed_dir, run_dir)
+raw_dir, processed_dir, run_dir = paths.raw_dir, paths.processed_dir, paths.run_dir
+print(paths.describe())
 
 pd.set_option("display.max_columns", 30)
 pd.set_option("display.width", 160)

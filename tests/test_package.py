@@ -1,6 +1,8 @@
 """The reviewer's package and the archive: index.html links that resolve; one workbook sheet per table
-with formulas neutralised; a BagIt bag with an RO-Crate that validates, fails on one changed payload
-byte, and is byte-identical when made twice from the same run."""
+with formulas neutralised; a BagIt 1.0 bag (valid for bagit and bagit-utils, without the stage cache or
+dotfiles) with an RO-Crate 1.1 that roc-validator passes offline against the RO-Crate 1.1 and Process Run
+Crate 0.5 profiles, that fails on one changed payload byte, and is byte-identical when made twice from the
+same run."""
 
 from __future__ import annotations
 
@@ -11,14 +13,19 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
 
+import bagit
+import bagit_utils
 import openpyxl
 import pandas as pd
 import pytest
 
 from evalpipe import annex, archive, figures, reviewer
+from evalpipe.drop import load_drop
+from evalpipe.errors import InputError
 from evalpipe.microdata import load_sources, read_source
 from evalpipe.runfolder import FINANCE_TABLES, TABLES
 
+import rocrate_offline
 from published_run import RAW, build_run, write_finance
 
 
@@ -145,10 +152,22 @@ def test_no_identifier_of_a_microdata_row_reaches_the_workbook_or_the_index(run)
 
 
 @pytest.fixture(scope="module")
-def bag(run, tmp_path_factory):
+def cached_run(run, tmp_path_factory):
+    """The run folder as the runner leaves it: with its stage cache (.cache/) and stray dotfiles."""
+    copy = tmp_path_factory.mktemp("cached") / run.name
+    shutil.copytree(run, copy)
+    (copy / ".cache").mkdir()
+    (copy / ".cache" / "clean.json").write_text('{"key": "0123"}\n', encoding="utf-8")
+    (copy / "tables" / ".~lock.output_indicators.csv#").write_text("lock\n", encoding="utf-8")
+    (copy / "~$annex_tables.xlsx").write_bytes(b"owner")
+    return copy
+
+
+@pytest.fixture(scope="module")
+def bag(cached_run, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("SOURCE_DATE_EPOCH", raising=False)
-        return archive.archive_run(run, tmp_path_factory.mktemp("archive"))
+        return archive.archive_run(cached_run, tmp_path_factory.mktemp("archive"))
 
 
 def test_the_bag_validates_fully_and_holds_the_run_and_an_ro_crate(run, bag):
@@ -171,8 +190,12 @@ def test_the_crate_describes_inputs_parameters_outputs_and_software(run, bag):
     assert {e["name"]: e["sha256"] for e in inputs} == manifest["inputs_sha256"]
     parameters = {e["name"]: e["value"] for e in graph.values() if e.get("@type") == "PropertyValue"}
     assert parameters["cutoff"] == "2020Q2" and parameters["evaluation"] == "midterm"
-    software = {e["name"]: e["softwareVersion"] for e in graph.values() if e.get("@type") == "SoftwareApplication"}
+    applications = [e for e in graph.values() if e.get("@type") == "SoftwareApplication"]
+    software = {e["name"]: e["version"] for e in applications}
     assert software["pandas"] == manifest["software"]["pandas"] and "evalpipe" in software
+    # Process Run Crate: a url and one version (not also softwareVersion) on every application.
+    assert all(e.get("url") and "softwareVersion" not in e for e in applications)
+    assert graph["https://pypi.org/project/pandas/" + manifest["software"]["pandas"] + "/"]["name"] == "pandas"
     action = next(e for e in graph.values() if e.get("@type") == "CreateAction")
     results = {r["@id"] for r in action["result"]}
     assert {"annex.pdf", "tables/output_indicators.csv", "figures/status_counts.svg"} <= results
@@ -191,9 +214,96 @@ def test_the_bag_fails_validation_when_one_payload_byte_changes(bag, tmp_path):
         archive.validate_bag(copy)
 
 
-def test_two_archives_of_the_same_run_are_byte_identical(run, bag, tmp_path):
-    again = archive.archive_run(run, tmp_path / "again")
+def test_two_archives_of_the_same_run_are_byte_identical(cached_run, bag, tmp_path):
+    again = archive.archive_run(cached_run, tmp_path / "again")
     assert _tree(again) == _tree(bag)
+
+
+def test_the_crate_declares_ro_crate_1_1_and_the_process_run_crate_profile_it_extends(bag):
+    crate = json.loads((bag / "data" / "ro-crate-metadata.json").read_text(encoding="utf-8"))
+    graph = {entity["@id"]: entity for entity in crate["@graph"]}
+    assert crate["@context"][0] == "https://w3id.org/ro/crate/1.1/context"
+    assert graph["ro-crate-metadata.json"]["conformsTo"] == {"@id": "https://w3id.org/ro/crate/1.1"}
+    assert graph["./"]["conformsTo"] == {"@id": archive.PROCESS_RUN_PROFILE}
+    profile = graph[archive.PROCESS_RUN_PROFILE]
+    assert profile["@type"] == "CreativeWork" and profile["version"] == "0.5"
+    # Every term the graph uses is defined by the 1.1 context or the crate's own additions (sha256).
+    assert crate["@context"][1] == archive.EXTRA_TERMS
+
+
+def test_the_crate_names_licence_author_publisher_and_the_run_s_agent_and_end(run, bag):
+    crate = json.loads((bag / "data" / "ro-crate-metadata.json").read_text(encoding="utf-8"))
+    graph = {entity["@id"]: entity for entity in crate["@graph"]}
+    manifest = json.loads((run / "manifest.json").read_text())
+    drop = load_drop(RAW)
+    root = graph["./"]
+    licence = graph[root["license"]["@id"]]
+    assert root["license"]["@id"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert licence["identifier"] == drop.license == "CC-BY-4.0" and licence["@type"] == "CreativeWork"
+    author = graph[root["author"]["@id"]]
+    publisher = graph[root["publisher"]["@id"]]
+    assert (author["@type"], author["name"]) == ("Organization", drop.custodian)
+    assert author["@id"] == drop.custodian_url
+    assert (publisher["@type"], publisher["name"]) == ("Organization", "ILO Evaluation Office (EVAL)")
+    action = next(e for e in graph.values() if e.get("@type") == "CreateAction")
+    assert graph[action["instrument"]["@id"]]["name"] == "evalpipe"
+    assert action["agent"] == {"@id": publisher["@id"]}
+    assert action["endTime"] == f"{manifest['data_drop']['drop_date']}T00:00:00+00:00"
+    assert root["mentions"] == {"@id": action["@id"]}
+
+
+@pytest.mark.parametrize("profile", rocrate_offline.PROFILES)
+def test_roc_validator_passes_the_crate_at_required_level_with_no_network(bag, profile, tmp_path):
+    code, printed, report = rocrate_offline.validate_offline(bag / "data", profile, tmp_path)
+    assert code == 0, printed
+    assert report["passed"] and not report["issues"], report["issues"]
+    statistics = report["statistics"]
+    # Every check ran: with the context missing from the cache they would be skipped, not passed.
+    assert statistics["total_checks"] > 30 and statistics["total_skipped_checks"] == 0
+    assert statistics["total_passed_checks"] == statistics["total_checks"]
+    assert profile in statistics["profiles"] and "ro-crate-1.1" in statistics["profiles"]
+
+
+def test_roc_validator_offline_fails_without_the_shipped_context(bag, tmp_path, monkeypatch):
+    """The offline set-up is what makes the validation pass: with an empty cache the same run fails."""
+    monkeypatch.setattr(rocrate_offline, "CONTEXTS", {})
+    code, printed, report = rocrate_offline.validate_offline(bag / "data", "ro-crate-1.1", tmp_path)
+    assert code != 0 and not report["passed"]
+    assert "ro/crate/1.1/context" in json.dumps(report["issues"])
+
+
+def test_the_bag_is_bagit_1_0_and_validates_with_bagit_and_bagit_utils(bag):
+    assert (bag / "bagit.txt").read_bytes() == b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+    loaded = bagit.Bag(str(bag))
+    assert loaded.version_info == (1, 0)
+    loaded.validate(processes=1, fast=False)
+    report = bagit_utils.Bag(bag, load=True).validate()
+    assert report.valid and not report.issues, str(report)
+    tags = sorted(line.split("  ", 1)[1] for line in (bag / "tagmanifest-sha256.txt").read_text().splitlines())
+    assert tags == ["bag-info.txt", "bagit.txt", "manifest-sha256.txt", "manifest-sha512.txt"]
+
+
+def test_no_cache_lock_or_dot_file_reaches_the_payload(cached_run, bag):
+    payload = _tree(bag / "data")
+    assert (cached_run / ".cache" / "clean.json").is_file()
+    assert not [p for p in payload if any(part.startswith((".", "~$")) for part in p.split("/"))]
+    manifests = (bag / "manifest-sha256.txt").read_text(encoding="utf-8")
+    assert ".cache" not in manifests and ".~lock" not in manifests and "~$" not in manifests
+    crate = (bag / "data" / "ro-crate-metadata.json").read_text(encoding="utf-8")
+    assert ".cache" not in crate and "~$" not in crate
+
+
+def test_the_drop_names_custodian_publisher_and_licence_with_defaults(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "drop.yaml").write_text('drop_id: "x"\ndata_origin: real\ndrop_date: "2024-01-31"\n', encoding="utf-8")
+    drop = load_drop(raw)
+    assert (drop.publisher, drop.license) == ("ILO Evaluation Office (EVAL)", "CC-BY-4.0")
+    assert drop.custodian == "Custodian of the data drop x"
+    (raw / "drop.yaml").write_text('drop_id: "x"\ndata_origin: real\ndrop_date: "2024-01-31"\n'
+                                   "publisher: [a, b]\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"drop.yaml.*publisher.*one line of text"):
+        load_drop(raw)
 
 
 def test_the_archive_refuses_to_write_inside_the_run_folder(run):
