@@ -132,10 +132,58 @@ def new_context(data_docs_dir: Path | None = None):
     return context
 
 
+# Attribute of a context: the parameters each suite ran with, by suite name, so that Data Docs show the
+# values rather than {"$PARAMETER": ...}.
+_DOCS_PARAMETERS = "_evalpipe_suite_parameters"
+
+
+def _substitute(value, parameters: dict):
+    """``value`` with every ``{"$PARAMETER": name}`` whose name is in ``parameters`` replaced by its value."""
+    if isinstance(value, dict):
+        if set(value) == {"$PARAMETER"} and value["$PARAMETER"] in parameters:
+            return parameters[value["$PARAMETER"]]
+        return {key: _substitute(item, parameters) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_substitute(item, parameters) for item in value]
+    return value
+
+
+def _show_parameter_values(context, suite_name: str, parameters: dict) -> None:
+    """Store the suite with its parameters' values, for the suite page of Data Docs. Called after the suite
+    ran: the validation results were computed from the suite file as it is."""
+    suite = context.suites.get(suite_name)
+    changed = False
+    for expectation in suite.expectations:
+        for key, value in expectation.configuration.kwargs.items():
+            resolved = _substitute(value, parameters)
+            if resolved != value:
+                try:
+                    setattr(expectation, key, resolved)
+                    changed = True
+                except ValueError:  # a value the expectation's model refuses: the page shows the parameter
+                    pass
+    if changed:
+        suite.save()
+
+
+def site_dir(context) -> Path | None:
+    """The folder of the context's Data Docs site, or None without one."""
+    sites = context.get_config().data_docs_sites or {}
+    site = sites.get("run")
+    return Path(site["store_backend"]["base_directory"]) if site else None
+
+
 def build_data_docs(context) -> None:
-    """Write the Data Docs of every suite validated with ``context`` (once, after all suites ran)."""
+    """Write the Data Docs of every suite validated with ``context`` (once, after all suites ran): suite
+    pages show the parameters' values, and every page loads its scripts, styles and fonts from the site's
+    own ``static/vendor/`` (no network needed to read them; see :mod:`evalpipe.datadocs`)."""
     if "run" in context.get_site_names():
+        for suite_name, parameters in getattr(context, _DOCS_PARAMETERS, {}).items():
+            _show_parameter_values(context, suite_name, parameters)
         context.build_data_docs(site_names=["run"])
+        from .datadocs import make_offline
+
+        make_offline(site_dir(context))
 
 
 def run_suite(table: pd.DataFrame, suite_json: dict, parameters: dict, data_docs_dir: Path | None = None,
@@ -158,6 +206,9 @@ def run_suite(table: pd.DataFrame, suite_json: dict, parameters: dict, data_docs
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": []}))
     checkpoint_result = checkpoint.run(batch_parameters={"dataframe": _for_gx(table)}, expectation_parameters=parameters)
     validation = next(iter(checkpoint_result.run_results.values()))
+    if not hasattr(context, _DOCS_PARAMETERS):
+        setattr(context, _DOCS_PARAMETERS, {})
+    getattr(context, _DOCS_PARAMETERS)[suite.name] = dict(parameters or {})
     if private and data_docs_dir is not None:
         build_data_docs(context)
 
