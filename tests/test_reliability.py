@@ -125,3 +125,45 @@ def test_no_identifier_of_the_raw_data_appears_in_any_output(project, tmp_path):
     assert hits == []
     clean = (copy / "reports" / "midterm-2020Q2" / "notebooks" / "01_clean.html").read_text(encoding="utf-8")
     assert "Nombre completo" in clean and "DNI" in clean  # the dropped columns are named, never their values
+
+
+def _kernel_pids() -> set[int]:
+    import psutil
+
+    pids = set()
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        if any("ipykernel" in part for part in (process.info["cmdline"] or [])):
+            pids.add(process.info["pid"])
+    return pids
+
+
+@pytest.mark.parametrize("trigger", ["[clean] running", "[validate] running"])
+def test_ctrl_c_stops_at_once_kills_the_kernels_and_publishes_nothing(project, trigger):
+    before, kernels_before = tree_hashes(project / "reports" / "midterm-2020Q2"), _kernel_pids()
+    import threading
+
+    process = _start(project, "--force")
+    lines: list[tuple[float, str]] = []
+    reader = threading.Thread(target=lambda: lines.extend((time.monotonic(), line) for line in process.stdout))
+    reader.start()
+    deadline = time.monotonic() + 300
+    while not any(trigger in line for _, line in lines) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.5)  # the kernel is started and working
+    sent = time.monotonic()
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C: the whole foreground group
+    process.wait(timeout=60)
+    elapsed = time.monotonic() - sent
+    reader.join(timeout=10)
+    text = "".join(line for _, line in lines)
+    assert process.returncode == 130, text
+    assert "interrupted: nothing published; reports/midterm-2020Q2/ is unchanged" in text
+    assert "Traceback" not in text
+    assert elapsed < 6, f"took {elapsed:.1f} s to stop"
+    late = [line for at, line in lines if at > sent + 0.2 and "] running" in line]
+    assert late == []  # no stage starts after Ctrl-C
+    time.sleep(0.5)
+    assert _kernel_pids() - kernels_before == set()
+    assert tree_hashes(project / "reports" / "midterm-2020Q2") == before
+    assert not (project / "reports" / ".staging").exists()
+    assert not (project / "data" / "processed" / ".staging").exists()
