@@ -4,6 +4,7 @@ renders it, and the notebooks' HTML export sanitises markdown and outputs as a s
 from __future__ import annotations
 
 import base64
+import re
 from html.parser import HTMLParser
 
 import nbformat
@@ -16,6 +17,7 @@ from evalpipe import htmlsafe
 HOSTILE = ('<script>alert(1)</script><img src=x onerror=alert(1)> <a href="javascript:alert(2)">clic</a> '
            '[link](javascript:alert(3)) ![img](javascript:alert(4)) <iframe src="https://x.example"></iframe> '
            '<svg onload=alert(5)></svg> <div style="background:url(javascript:alert(6))">x</div>')
+URL_ATTRIBUTES = ("href", "src", "action", "formaction", "xlink:href", "background", "poster")
 PNG = base64.b64encode(bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000001"
     "e221bc330000000049454e44ae426082")).decode()
@@ -57,8 +59,9 @@ def live_markup(page: Markup, own_scripts: set) -> list:
     found = [("script", s) for s in page.scripts if s not in own_scripts]
     for tag, attrs in page.tags:
         found += [(tag, name) for name in attrs if name.lower().startswith("on")]
-        found += [(tag, name, value) for name, value in attrs.items()
-                  if value and "javascript:" in value.replace(" ", "").lower()]
+        found += [(tag, name, value) for name, value in attrs.items() if name in URL_ATTRIBUTES and value
+                  and re.sub(r"[\s\x00-\x1f]", "", value).lower().startswith(("javascript:", "vbscript:", "data:text"))]
+        found += [(tag, "style", attrs["style"]) for name in attrs if name == "style" and "url(" in attrs["style"]]
         if tag in ("iframe", "object", "embed", "svg"):
             found.append((tag,))
     return found
@@ -144,3 +147,24 @@ def test_escaped_text_renders_as_the_same_characters(text):
 def test_markdown_template_escapes_values_only():
     out = htmlsafe.markdown("**Data drop:** {drop_id} — {n} rows", drop_id="<script>x</script>[a](b)", n=3)
     assert out.startswith("**Data drop:** &lt;script&gt;") and "\\[a\\]\\(b\\)" in out and out.endswith("3 rows")
+
+
+def test_a_ficha_rendered_for_notebook_04_shows_planted_markup_as_text(own_scripts):
+    from nbconvert.filters.markdown import markdown2html
+
+    from evalpipe.fichas import Ficha
+    from evalpipe.methods import Result
+    from evalpipe.outcomes import ficha_markdown
+
+    fields = {"descripcion": HOSTILE, "origen": "annex_14", "fuente": HOSTILE,
+              "metodo_de_calculo": {"numerador": HOSTILE, "denominador": "[x](javascript:alert(8))",
+                                    "formula_sin_etiquetas": "<b onmouseover=alert(9)>f</b>", "reglas": [HOSTILE]}}
+    ficha = Ficha("2.1.1.1", "fichas/2.1.1.1.yaml", fields, {"method": "count", "source": "x"}, 0.0, 10.0)
+    row = {"reference_period": HOSTILE, "current": 6.0, "value_note": "", "reason": HOSTILE, "status": "in_progress",
+           "n": 6, "n_excluded": 0}
+    rendered = markdown2html(ficha_markdown(ficha, row, Result(6.0, reason=HOSTILE)))
+    page = parse(rendered)
+    assert live_markup(page, own_scripts) == []
+    assert not {"img", "iframe", "script", "b", "div", "svg"} & {t for t, _ in page.tags}
+    assert all(a.get("href", "").startswith("#") for t, a in page.tags if t == "a")  # heading anchors only
+    assert "<script>alert(1)</script>" in __import__("html").unescape(rendered)  # shown as text
