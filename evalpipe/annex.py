@@ -22,7 +22,7 @@ import yaml
 
 from . import __version__
 from .drop import BANNER, sha256_file
-from .export import FORMULA_START
+from .export import restore_cell
 from .fichas import Ficha, load_fichas
 from .figures import FIGURES, figure_path, id_key
 from .labels import label
@@ -78,8 +78,7 @@ def _text(value: object) -> str:
     spreadsheet would run as a formula (export.neutralise_cell) is not printed: a PDF runs nothing."""
     if value is None or (isinstance(value, float) and value != value):
         return ""
-    text = str(value)
-    return text[1:] if text.startswith("'") and text[1:2] in FORMULA_START else text
+    return restore_cell(str(value))
 
 
 def _with_unit(value: object, unit: str, digits: int = 2) -> str:

@@ -15,6 +15,8 @@ class InputError(PipelineError):
 
     ``row`` is the 1-based row number a person sees in Excel (or the CSV line number);
     ``column`` is the column header (or letter) as it appears in the file.
+    ``private=True`` (a value of an identifier or free-text column) keeps only a masked form of ``found``
+    (``evalpipe.privacy.mask_value``): the message, the notebook and any log never hold the value itself.
     """
 
     file: str
@@ -23,8 +25,13 @@ class InputError(PipelineError):
     row: int | None = None
     column: str | None = None
     found: object = None
+    private: bool = False
 
     def __post_init__(self) -> None:
+        if self.private and self.found is not None:
+            from .privacy import mask_value
+
+            self.found = mask_value(self.found)
         super().__init__(self.message)
 
     @property

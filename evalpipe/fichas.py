@@ -151,3 +151,32 @@ def load_fichas(raw_dir: Path, sources: dict[str, Source], outcome_indicators, d
         raise FichaError(f"{FICHAS_DIR}/: expected a ficha for every outcome indicator of the LFM; "
                          f"missing {', '.join(missing)}")
     return dict(sorted(fichas.items(), key=lambda item: [int(p) for p in item[0].split(".")]))
+
+
+CONDITION_PARAMS = ("filters", "numerator_conditions", "baseline_filters")
+
+
+def columns_used(calculation: dict) -> set[str]:
+    """The columns of its source a ``calculo`` names (parameters and conditions)."""
+    used = {calculation[name] for name in COLUMN_PARAMS if isinstance(calculation.get(name), str)}
+    conditions = [c for name in CONDITION_PARAMS if isinstance(calculation.get(name), list) for c in calculation[name]]
+    if isinstance(calculation.get("baseline_zero_when"), dict):
+        conditions.append(calculation["baseline_zero_when"])
+    used |= {c["column"] for c in conditions if isinstance(c, dict) and isinstance(c.get("column"), str)}
+    return used
+
+
+def columns_used_by_fichas(raw_dir: Path) -> dict[str, set[str]]:
+    """For each microdata source, the columns some ficha's ``calculo`` names (the cleaning stage keeps
+    declared free-text columns only when a ficha uses them). A ficha that cannot be read is skipped here:
+    the outcome stage reports it."""
+    used: dict[str, set[str]] = {}
+    for file in sorted((Path(raw_dir) / FICHAS_DIR).glob("*.yaml")):
+        try:
+            content = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+            continue
+        calculation = content.get("calculo") if isinstance(content, dict) else None
+        if isinstance(calculation, dict) and isinstance(calculation.get("source"), str):
+            used.setdefault(calculation["source"], set()).update(columns_used(calculation))
+    return used

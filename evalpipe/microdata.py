@@ -3,6 +3,12 @@
 A source declares its file, its columns and their types. Reading keeps only the declared columns
 (undeclared ones — names, ID numbers, e-mails a partner may have left in — are dropped and reported),
 parses each value by type, and adds the provenance of every row (file, sheet, row).
+
+Personal data: values of identifier ("id") and free-text ("text") columns are never echoed in a message
+(``evalpipe.privacy.mask_value``); an id whose values look like a DNI, an e-mail or a phone number is refused
+as not pseudonymous; a free-text column no ficha uses is withheld (its values replaced by neutral codes that
+keep only equality: ``withheld-1``, ``withheld-2``...); kept text and category values are scanned for DNI,
+e-mail and phone shapes, each hit masked (``[DNI]``, ``[EMAIL]``, ``[PHONE]``) and counted.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import cleaning
+from . import cleaning, privacy
 from .errors import InputError, require_stage_output
 from .readers import open_workbook
 
@@ -61,6 +67,8 @@ class SourceTable:
     table: pd.DataFrame
     dropped_columns: list[str] = field(default_factory=list)
     dropped_identifiers: list[str] = field(default_factory=list)
+    withheld_text_columns: list[str] = field(default_factory=list)  # free text no ficha uses
+    identifiers_masked: int = 0  # DNI, e-mail or phone shapes masked in kept text and category values
 
 
 def load_sources(raw_dir: Path) -> dict[str, Source]:
@@ -123,12 +131,15 @@ def _read_raw(path: Path, source: Source, display: str) -> tuple[pd.DataFrame, s
             raise InputError(display, "a header row", sheet=sheet_name, row=1, found="an empty sheet")
         header = [cleaning.normalize_text(c) for c in rows[0]]
         body = rows[1:]
+        types = {_fold(c.name): c.type for c in source.columns}
         for r, row in enumerate(body, start=2):
             for c, value in enumerate(row):
                 if isinstance(value, str) and value.startswith("="):
                     column = header[c] if c < len(header) else f"#{c + 1}"
+                    # ids, free text and undeclared columns (names, DNI...) are never echoed
+                    private = types.get(_fold(str(column)), "id") in privacy.PRIVATE_TYPES
                     raise InputError(display, "a typed value, not a formula (paste values only)", sheet=sheet_name,
-                                     row=r, column=column, found=value)
+                                     row=r, column=column, found=value, private=private)
         frame = pd.DataFrame([[("" if v is None else v) for v in row[:len(header)]] for row in body],
                              columns=header)
         return frame, sheet_name, 1
@@ -154,7 +165,8 @@ def _parse_column(values: pd.Series, column: Column, display: str, sheet: str | 
             try:
                 parsed.append(float(candidate))
             except ValueError:
-                raise InputError(display, "a number", sheet=sheet, row=row, column=column.name, found=value) from None
+                raise InputError(display, "a number", sheet=sheet, row=row, column=column.name,
+                                 found=privacy.mask_identifiers(value)[0]) from None
         elif column.type == "date":
             if hasattr(text, "year"):
                 parsed.append(pd.Timestamp(text).normalize())
@@ -162,7 +174,7 @@ def _parse_column(values: pd.Series, column: Column, display: str, sheet: str | 
             match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})|(\d{1,2})/(\d{1,2})/(\d{4})", str(text))
             if not match:
                 raise InputError(display, "a date written YYYY-MM-DD or DD/MM/YYYY", sheet=sheet, row=row,
-                                 column=column.name, found=value)
+                                 column=column.name, found=privacy.mask_identifiers(value)[0])
             try:
                 if match.group(1):
                     parsed.append(pd.Timestamp(int(match.group(1)), int(match.group(2)), int(match.group(3))))
@@ -180,8 +192,37 @@ def _parse_column(values: pd.Series, column: Column, display: str, sheet: str | 
     return pd.Series(parsed, dtype="object", index=values.index)
 
 
-def read_source(raw_dir: Path, source: Source, project_root: Path | None = None) -> SourceTable:
-    """Read one declared microdata file: declared columns only, typed, with provenance per row."""
+def _protect(typed: pd.DataFrame, source: Source, used_columns: set[str] | None, display: str, sheet: str | None,
+             header_row: int) -> tuple[list[str], int]:
+    """Refuse ids shaped like direct identifiers; withhold unused free text; mask identifiers in kept text."""
+    withheld, masked = [], 0
+    for column in source.columns:
+        values = typed[column.name]
+        if column.type == "id":
+            for index, value in values.items():
+                kind = privacy.identifier_kind(value)
+                if kind:
+                    raise InputError(display, f"a pseudonymous identifier (a project code such as VR-001), not a "
+                                     f"personal {kind}: replace the column's values with codes", sheet=sheet,
+                                     row=int(index) + header_row + 1, column=column.name, found=value, private=True)
+        elif column.type == "text" and used_columns is not None and column.name not in used_columns:
+            codes: dict[str, str] = {}
+            typed[column.name] = [None if v is None else codes.setdefault(v, f"withheld-{len(codes) + 1}")
+                                  for v in values]
+            withheld.append(column.name)
+        elif column.type in ("text", "category"):
+            scanned = [privacy.mask_identifiers(v) for v in values]
+            masked += sum(hits for _, hits in scanned)
+            typed[column.name] = pd.Series([v for v, _ in scanned], index=values.index, dtype="object")
+    return withheld, masked
+
+
+def read_source(raw_dir: Path, source: Source, project_root: Path | None = None,
+                used_columns: set[str] | None = None) -> SourceTable:
+    """Read one declared microdata file: declared columns only, typed, with provenance per row.
+
+    ``used_columns``: the columns the fichas use (``fichas.columns_used_by_fichas``); declared free-text
+    columns outside it are withheld. ``None`` reads them from the drop's fichas."""
     path = Path(raw_dir) / MICRODATA_DIR / source.file
     try:
         display = str(path.resolve().relative_to(Path(project_root).resolve())) if project_root else source.file
@@ -207,10 +248,17 @@ def read_source(raw_dir: Path, source: Source, project_root: Path | None = None)
     typed = pd.DataFrame(index=table.index)
     for column in source.columns:
         typed[column.name] = _parse_column(table[column.name], column, display, sheet)
+    if used_columns is None:
+        from .fichas import columns_used_by_fichas  # fichas imports this module
+
+        used_columns = columns_used_by_fichas(raw_dir).get(source.key, set())
+    withheld, masked = _protect(typed, source, used_columns, display, sheet, header_row)
     typed["source_file"] = display
     typed["source_sheet"] = sheet or ""
     typed["source_row"] = (typed.index + header_row + 1).astype("int64")
-    return SourceTable(source, typed.reset_index(drop=True), dropped, identifiers)
+    typed = typed.reset_index(drop=True)
+    typed.attrs["column_types"] = {c.name: c.type for c in source.columns}
+    return SourceTable(source, typed, dropped, identifiers, withheld, masked)
 
 
 def write_processed(table: SourceTable, processed_dir: Path) -> Path:
@@ -237,19 +285,28 @@ def read_processed(processed_dir: Path, source: Source) -> pd.DataFrame:
         else:
             frame[column.name] = values.astype("object")
     frame["source_row"] = pd.to_numeric(frame["source_row"]).astype("int64")
+    # Column roles travel with the table: validation masks id and text values and keeps no samples of them.
+    frame.attrs["column_types"] = {c.name: c.type for c in source.columns}
     return frame
 
 
 def read_all_sources(raw_dir: Path, project_root: Path | None = None) -> dict[str, SourceTable]:
     """Every declared source of the drop, read and typed (an empty dict when the drop has none)."""
-    return {key: read_source(raw_dir, source, project_root) for key, source in load_sources(raw_dir).items()}
+    from .fichas import columns_used_by_fichas  # fichas imports this module
+
+    used = columns_used_by_fichas(raw_dir)
+    return {key: read_source(raw_dir, source, project_root, used.get(key, set()))
+            for key, source in load_sources(raw_dir).items()}
 
 
 def sources_summary(tables: dict[str, SourceTable]) -> pd.DataFrame:
-    """One line per source: rows read and what was dropped (column names only, never values)."""
+    """One line per source: rows read, what was dropped or withheld (column names only, never values) and
+    how many DNI, e-mail or phone shapes were masked in the kept text and category values."""
     return pd.DataFrame([{
         "source": key, "file": Path(t.source.file).name, "rows": len(t.table), "columns": len(t.source.columns),
         "columns_dropped": ", ".join(t.dropped_columns), "direct_identifiers_dropped": ", ".join(t.dropped_identifiers),
+        "text_columns_withheld": ", ".join(t.withheld_text_columns), "identifiers_masked": t.identifiers_masked,
         "sensitive": t.source.sensitive,
     } for key, t in tables.items()], columns=["source", "file", "rows", "columns", "columns_dropped",
-                                              "direct_identifiers_dropped", "sensitive"])
+                                              "direct_identifiers_dropped", "text_columns_withheld",
+                                              "identifiers_masked", "sensitive"])

@@ -138,25 +138,30 @@ def formula_line(ficha: Ficha, row: dict) -> str:
 
 
 def ficha_markdown(ficha: Ficha, row: dict, result: Result, lang: str = "es") -> str:
-    """A ficha técnica as a reviewer reads it: definition, formula, rules, and the computed numbers."""
+    """A ficha técnica as a reviewer reads it: definition, formula, rules, and the computed numbers.
+
+    Every piece of ficha text is escaped (``htmlsafe.escape_markdown``): it renders as text, never as HTML."""
+    from .htmlsafe import escape_markdown as e
     from .labels import label
 
     method_text = ficha.fields["metodo_de_calculo"]
-    lines = [f"### {ficha.indicator_id} — {ficha.fields['descripcion']}",
-             f"*{ficha.fields.get('fuente', '')}*" if ficha.origin == "annex_14" else
-             f"*{'Ficha reconstruida' if lang == 'es' else 'Reconstructed ficha'}: {ficha.fields.get('fuente', '')}*",
+    source = e(ficha.fields.get("fuente", ""))
+    lines = [f"### {e(ficha.indicator_id)} — {e(ficha.fields['descripcion'])}",
+             f"*{source}*" if ficha.origin == "annex_14" else
+             f"*{'Ficha reconstruida' if lang == 'es' else 'Reconstructed ficha'}: {source}*",
              ""]
     if method_text.get("numerador"):
-        lines.append(f"- **Numerador:** {method_text['numerador']}")
+        lines.append(f"- **Numerador:** {e(method_text['numerador'])}")
     if method_text.get("denominador"):
-        lines.append(f"- **Denominador:** {method_text['denominador']}")
+        lines.append(f"- **Denominador:** {e(method_text['denominador'])}")
     if method_text.get("formula_sin_etiquetas"):
-        lines.append(f"- **Fórmula:** {method_text['formula_sin_etiquetas']}")
+        lines.append(f"- **Fórmula:** {e(method_text['formula_sin_etiquetas'])}")
     for rule in method_text.get("reglas") or []:
-        lines.append(f"- {rule}")
-    lines += ["", f"**Cálculo** (`{ficha.method}`, periodo: {row['reference_period']}): {formula_line(ficha, row)}",
+        lines.append(f"- {e(rule)}")
+    lines += ["", f"**Cálculo** (`{ficha.method}`, periodo: {e(row['reference_period'])}): "
+              f"{e(formula_line(ficha, row))}",
               f"— línea de base {_fmt(ficha.baseline)}, meta {_fmt(ficha.target)}, "
               f"**{label(row['status'], lang)}**; n = {row['n']}, excluidos = {row['n_excluded']}."]
     if result.reason and row["value_note"] == "":
-        lines.append(f"*Nota:* {result.reason}")
+        lines.append(f"*Nota:* {e(result.reason)}")
     return "\n".join(lines)

@@ -1,10 +1,13 @@
-"""Small-count suppression for tables about child victims and residents.
+"""Privacy rules: small-count suppression, and masking of personal data in values and messages.
 
 Counts from 1 to ``threshold - 1`` in a disaggregated public table could single a child out; they are
 shown as ``<threshold`` instead. Zero stays zero (it reveals no one) and totals are not suppressed.
 """
 
 from __future__ import annotations
+
+import math
+import re
 
 import pandas as pd
 
@@ -36,3 +39,70 @@ def suppress_where(table: pd.DataFrame, rows: pd.Series, column: str, threshold:
     small = rows & values.notna() & (values > 0) & (values < threshold)
     out[column] = values.astype(object).where(~small, f"<{threshold}")
     return out, int(small.sum())
+
+
+# --- Personal data in identifier and free-text columns --------------------------------------------------
+# Shapes of direct identifiers a partner may type into a column: a Peruvian DNI (8 digits), a mobile phone
+# (9 digits starting with 9, optionally after +51) and an e-mail address. Used to refuse an "id" column
+# that is not pseudonymous, to mask identifiers found in kept text, and to mask values in messages.
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+PHONE = re.compile(r"(?<![\w+])(?:\+?\s?51[\s.-]?)?9\d{2}[\s.-]?\d{3}[\s.-]?\d{3}(?!\d)")
+DNI = re.compile(r"(?<!\d)\d{8}(?!\d)")
+IDENTIFIER_SHAPES = (("e-mail", EMAIL, "[EMAIL]"), ("phone", PHONE, "[PHONE]"), ("DNI", DNI, "[DNI]"))
+# Column types (microdata/sources.yaml) whose values are never echoed: pseudonymous ids and free text.
+PRIVATE_TYPES = ("id", "text")
+
+
+def _as_text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 12345678.0 read from Excel is the number typed as 12345678
+    return str(value)
+
+
+def identifier_kind(value: object) -> str | None:
+    """"DNI", "phone" or "e-mail" when a whole value (an id) is shaped like a direct identifier, else None."""
+    text = _as_text(value)
+    if text is None:
+        return None
+    compact = re.sub(r"[\s.\-()]", "", text)
+    if EMAIL.search(text):
+        return "e-mail"
+    if re.fullmatch(r"\d{8}", compact):
+        return "DNI"
+    if re.fullmatch(r"(?:\+?51)?9\d{8}", compact):
+        return "phone"
+    return None
+
+
+def mask_identifiers(text: object) -> tuple[object, int]:
+    """``text`` with every DNI, phone or e-mail shape replaced by [DNI], [PHONE], [EMAIL]; and the count."""
+    if not isinstance(text, str):
+        return text, 0
+    hits = 0
+    for _, pattern, token in IDENTIFIER_SHAPES:
+        text, found = pattern.subn(token, text)
+        hits += found
+    return text, hits
+
+
+def mask_value(value: object) -> str:
+    """How a message shows a value of an identifier or free-text column: masked, with its shape only.
+
+    ``"71234561"`` -> ``"7******1 (8 digits)"``; ``"ana@x.pe"`` -> ``"a******e (an e-mail address)"``.
+    The file, row and column named by the message let a person find the cell; the value never leaves it.
+    """
+    text = _as_text(value)
+    if text is None or text.strip() == "":
+        return "(blank)"
+    text = text.strip()
+    kind = identifier_kind(text)
+    if kind == "e-mail":
+        shape = "an e-mail address"
+    elif text.isdigit():
+        shape = f"{len(text)} digits"
+    else:
+        shape = f"{len(text)} characters"
+    masked = "*" * len(text) if len(text) <= 3 else text[0] + "*" * (len(text) - 2) + text[-1]
+    return f"{masked} ({shape})"

@@ -90,9 +90,10 @@ class HtmlExporter:
     """One nbconvert HTMLExporter for the whole run (building it costs more than using it)."""
 
     def __init__(self) -> None:
-        from nbconvert import HTMLExporter
+        from .htmlsafe import new_html_exporter
 
-        self.exporter = HTMLExporter()
+        # Sanitised: text that came from a drop is never live markup in a reviewer's browser.
+        self.exporter = new_html_exporter()
 
     def write(self, notebook_path: Path, html_path: Path) -> None:
         import nbformat

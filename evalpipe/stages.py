@@ -32,6 +32,8 @@ class Stage:
     # Files the stage writes, as globs under "run:" or "processed:" (its executed notebook and HTML are added):
     # the run records their SHA-256, and a stage whose output no longer matches re-runs.
     outputs: tuple[str, ...] = ()
+    # What else the stage's result depends on, computed from the drop (see ``_derived``).
+    derived: tuple[str, ...] = ()
 
     @property
     def owned(self) -> tuple[str, ...]:
@@ -42,7 +44,7 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("clean", "01_clean.ipynb", (),
           ("raw:drop.yaml", "raw:lfm/**", "raw:progress_reports/**", "raw:microdata/**"),
-          outputs=("processed:**",)),
+          outputs=("processed:**",), derived=("ficha_columns",)),
     Stage("validate", "02_validate.ipynb", ("clean",),
           ("raw:drop.yaml", "raw:lfm/**", "raw:microdata/sources.yaml", "raw:finance/**", "processed:**",
            "expectations:progress_indicators.json", "expectations:microdata/**", "expectations:finance/**"),
@@ -191,8 +193,20 @@ class StageKey:
         return cls(data["notebook"], data["modules"], data["parameters"], data["inputs"])
 
 
+def _derived(name: str, roots: dict) -> object:
+    """Values a stage depends on that are not whole files: the clean stage keeps a free-text column only
+    when some ficha uses it, so it depends on the columns the fichas name (not on the rest of a ficha)."""
+    if name == "ficha_columns":
+        from .fichas import columns_used_by_fichas
+
+        return {source: sorted(columns) for source, columns in sorted(columns_used_by_fichas(roots["raw"]).items())}
+    raise KeyError(name)
+
+
 def stage_key(stage_: Stage, notebook_dir: Path, package_dir: Path, parameters: dict, roots: dict) -> StageKey:
     notebook = Path(notebook_dir) / stage_.notebook
+    if stage_.derived:
+        parameters = parameters | {name: _derived(name, roots) for name in stage_.derived}
     return StageKey(sha256_bytes(notebook.read_bytes()), module_closure(notebook, package_dir), parameters,
                     input_files(stage_, roots))
 

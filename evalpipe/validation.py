@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import ValidationFailed
+from .privacy import PRIVATE_TYPES, mask_identifiers, mask_value
 
 PROVENANCE = ("source_file", "source_sheet", "source_row", "source_column")
 # Which provenance column names the cell a problem is about: the suite's meta "column" says
@@ -59,7 +60,91 @@ def _describe(config: dict) -> str:
     return f"{config['type']}({shown})"
 
 
+# Parts of a GX result that carry the table's values (samples of unexpected values, rows as dicts).
+VALUE_KEYS = ("partial_unexpected_list", "unexpected_list", "partial_unexpected_counts",
+              "partial_unexpected_index_list", "unexpected_rows", "unexpected_index_query")
+
+
+def private_columns(table: pd.DataFrame) -> set[str]:
+    """Identifier and free-text columns of a microdata table (roles from sources.yaml, carried in
+    ``table.attrs["column_types"]`` by ``microdata.read_processed``): their values are never shown."""
+    return {name for name, kind in table.attrs.get("column_types", {}).items() if kind in PRIVATE_TYPES}
+
+
+def _expectation_columns(kwargs: dict) -> list[str]:
+    return [c for c in [kwargs.get("column"), kwargs.get("column_A"), kwargs.get("column_B"),
+                        *(kwargs.get("column_list") or [])] if c]
+
+
+def _scrub_values(value: object) -> object:
+    if isinstance(value, str):
+        return mask_identifiers(value)[0]
+    if isinstance(value, list):
+        return [_scrub_values(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrub_values(v) for k, v in value.items()}
+    return value
+
+
+def scrub_result(result: dict, private: bool, microdata: bool = True) -> dict:
+    """A GX expectation result fit to keep on disk and in Data Docs.
+
+    ``private`` (the expectation is about an id or free-text column): no sample of unexpected values is kept,
+    the unexpected rows are kept as row indexes only and a listed observed value becomes a count. Other
+    microdata columns keep their samples with DNI, e-mail and phone shapes masked."""
+    if not microdata:
+        return result
+    out = dict(result)
+    if private:
+        for key in VALUE_KEYS:
+            if key in out:
+                out[key] = [] if isinstance(out[key], list) else None
+        if out.get("unexpected_index_list"):
+            out["unexpected_index_list"] = [i.get("index") if isinstance(i, dict) else i
+                                            for i in out["unexpected_index_list"]]
+        observed = out.get("observed_value")
+        if isinstance(observed, (list, tuple, set)):
+            out["observed_value"] = f"{len(observed)} values (withheld)"
+        elif isinstance(observed, str):
+            out["observed_value"] = mask_value(observed)
+        return out
+    for key in (*VALUE_KEYS, "unexpected_index_list", "observed_value"):
+        if key in out:
+            out[key] = _scrub_values(out[key])
+    return out
+
+
+def _scrub_stored_results(context, suite_name: str, private: set[str]) -> None:
+    """Apply ``scrub_result`` to the results GX stored for ``suite_name`` (what Data Docs are built from)."""
+    store = context.validation_results_store
+    for key in store.list_keys():
+        if getattr(getattr(key, "expectation_suite_identifier", None), "name", None) != suite_name:
+            continue
+        stored = store.get(key)
+        for item in stored.results:
+            kwargs = item.expectation_config.kwargs
+            is_private = bool(private & set(_expectation_columns(kwargs)))
+            item.result = scrub_result(item.result or {}, is_private)
+        store.set(key, stored)
+
+
+def _found(record: pd.Series, columns: list[str], private: set[str], microdata: bool) -> str:
+    """A problem row's ``found``: values of private columns masked, identifier shapes masked elsewhere."""
+    parts = []
+    for column in columns:
+        value = record[column]
+        if hasattr(value, "date") and not isinstance(value, str):
+            value = str(value.date())
+        if column in private:
+            parts.append(mask_value(value))
+        else:
+            parts.append(mask_identifiers(str(value))[0] if microdata else str(value))
+    return ", ".join(parts)
+
+
 def _problem_rows(table: pd.DataFrame, config: dict, result: dict) -> list[dict]:
+    private = private_columns(table)
+    microdata = "column_types" in table.attrs
     meta = config.get("meta", {})
     expected = meta.get("expected", config["type"])
     kwargs = config["kwargs"]
@@ -73,11 +158,9 @@ def _problem_rows(table: pd.DataFrame, config: dict, result: dict) -> list[dict]
             continue
         record = table.loc[index]
         if "column_A" in kwargs:
-            found = f"{record[kwargs['column_A']]} < {record[kwargs['column_B']]}"
+            found = " < ".join(_found(record, [kwargs[k]], private, microdata) for k in ("column_A", "column_B"))
         else:
-            found = record[column] if column else ", ".join(str(record[c]) for c in kwargs.get("column_list", []))
-        if hasattr(found, "date") and not isinstance(found, str):
-            found = str(found.date())
+            found = _found(record, [column] if column else list(kwargs.get("column_list", [])), private, microdata)
         if config["type"] == "expect_column_values_to_be_between" and column == "change_from_previous":
             found = f"{record['value']:g}, lower than the earlier {record['value'] - record['change_from_previous']:g}"
         cell_column = CELL_COLUMN.get(meta.get("column") or "")
@@ -99,9 +182,10 @@ def _problem_rows(table: pd.DataFrame, config: dict, result: dict) -> list[dict]
                          "source_sheet": "", "source_row": None, "source_column": "", "indicator_id": missing,
                          "quarter": "", "found": f"no row for indicator {missing}"})
     if not rows:
+        shown = scrub_result(result, bool(private & set(_expectation_columns(kwargs))), microdata)
         rows.append({"expectation": config["type"], "expected": expected, "source_file": "(whole table)",
                      "source_sheet": "", "source_row": None, "source_column": "", "indicator_id": "",
-                     "quarter": "", "found": str(result.get("observed_value", result))})
+                     "quarter": "", "found": str(shown.get("observed_value", shown))})
     return rows
 
 
@@ -209,6 +293,10 @@ def run_suite(table: pd.DataFrame, suite_json: dict, parameters: dict, data_docs
     if not hasattr(context, _DOCS_PARAMETERS):
         setattr(context, _DOCS_PARAMETERS, {})
     getattr(context, _DOCS_PARAMETERS)[suite.name] = dict(parameters or {})
+    secret = private_columns(table)
+    microdata = "column_types" in table.attrs
+    if microdata:  # before anything is written: Data Docs are built from the stored results
+        _scrub_stored_results(context, suite.name, secret)
     if private and data_docs_dir is not None:
         build_data_docs(context)
 
@@ -223,6 +311,8 @@ def run_suite(table: pd.DataFrame, suite_json: dict, parameters: dict, data_docs
         })
         if not result.success:
             problems.extend(_problem_rows(table, config, result.result))
+        result.result = scrub_result(result.result, bool(secret & set(_expectation_columns(config["kwargs"]))),
+                                     microdata)
     return SuiteOutcome(suite=suite.name, success=bool(validation.success), summary=pd.DataFrame(summary_rows),
                         problems=pd.DataFrame(problems), result_json=validation.describe_dict())
 

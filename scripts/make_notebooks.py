@@ -29,6 +29,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from evalpipe.drop import load_drop
+from evalpipe.htmlsafe import escape_markdown
 from evalpipe.workspace import locate
 
 paths = locate(evaluation, cutoff, lang, raw_dir, processed_dir, run_dir)
@@ -38,7 +39,8 @@ print(paths.describe())
 pd.set_option("display.max_columns", 30)
 pd.set_option("display.width", 160)
 drop = load_drop(Path(raw_dir))
-display(Markdown(f"**{drop.banner(lang)}**" if drop.synthetic else f"Data drop: {drop.drop_id}"))
+display(Markdown(f"**{escape_markdown(drop.banner(lang))}**" if drop.synthetic
+                 else f"Data drop: {escape_markdown(drop.drop_id)}"))
 print(f"evaluation={evaluation} cutoff={cutoff} lang={lang} drop={drop.drop_id} ({drop.data_origin}, {drop.drop_date})")'''
 
 
