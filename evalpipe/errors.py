@@ -14,7 +14,8 @@ class InputError(PipelineError):
     """A raw input that cannot be used as it is.
 
     ``row`` is the 1-based row number a person sees in Excel (or the CSV line number);
-    ``column`` is the column header (or letter) as it appears in the file.
+    ``column`` is the column header (or letter) as it appears in the file; ``line``/``col`` and ``key``
+    locate a value in a text file such as a YAML file (``key`` is a path like ``calculo.filters[1].in``).
     """
 
     file: str
@@ -23,6 +24,9 @@ class InputError(PipelineError):
     row: int | None = None
     column: str | None = None
     found: object = None
+    line: int | None = None  # 1-based line (and column) of a text file such as a YAML file
+    key: str | None = None  # key path in a YAML file, e.g. calculo.filters[1].in
+    col: int | None = None
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -36,6 +40,10 @@ class InputError(PipelineError):
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column '{self.column}'")
+        if self.line is not None:
+            where.append(f"line {self.line}" + (f", column {self.col}" if self.col is not None else ""))
+        if self.key is not None:
+            where.append(f"key '{self.key}'")
         text = ", ".join(where) + f": expected {self.expected}"
         if self.found is not None:
             text += f"; found {self.found!r}"

@@ -38,15 +38,16 @@ class Validated:
 
 
 def load_params_file(path: Path) -> dict:
-    import yaml
+    from .errors import InputError
+    from .safeyaml import load_yaml
 
     path = Path(path)
     if not path.is_file():
         raise ParameterError(f"--params {path}: no such file")
     try:
-        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ParameterError(f"--params {path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        content = load_yaml(path, str(path)) or {}
+    except InputError as exc:
+        raise ParameterError(f"--params {path}: not valid YAML ({exc})") from None
     if not isinstance(content, dict):
         raise ParameterError(f"--params {path}: expected a mapping of parameter names to values")
     unknown = sorted(set(content) - set(DEFAULTS))
