@@ -48,13 +48,14 @@ def inside_drop(path: Path | str, raw_dir: Path, display: str | None = None, *, 
     try:
         resolved.relative_to(root)
     except ValueError:
-        link = " (through a symbolic link)" if not _lexically_outside(candidate, root, raw_dir) else ""
+        link = " (through a symbolic link)" if not _lexically_outside(candidate, raw_dir) else ""
         raise InputError(display or str(given), f"a {what} inside the drop folder {raw_dir}{link}; {ALLOW_HINT}",
                          found=str(resolved)) from None
     return candidate
 
 
-def _lexically_outside(candidate: Path, root: Path, raw_dir: Path) -> bool:
+def _lexically_outside(candidate: Path, raw_dir: Path) -> bool:
+    """True when the path as written (links not followed) already leaves the drop."""
     try:
         Path(os.path.normpath(os.path.abspath(candidate))).relative_to(os.path.normpath(os.path.abspath(raw_dir)))
         return False

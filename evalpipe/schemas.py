@@ -456,6 +456,12 @@ FICHA_TEXT_FIELDS = ("descripcion", "resultado", "proposito", "unidad_de_medida"
                      "nivel_de_desagregacion", "procedencia_de_los_datos", "periodo_de_referencia", "responsable")
 
 
+def _texts(value: Any) -> Any:
+    if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value)):
+        return value
+    raise Problem("a list of document names (or one name)", value)
+
+
 class FichaSpec(_Open):
     """One ficha técnica (Annex 14) with its machine-readable ``calculo``."""
 
@@ -471,7 +477,7 @@ class FichaSpec(_Open):
     periodo_de_referencia: Text
     responsable: Text
     metodo_de_calculo: MethodText
-    documentos_utilizados: list[Text] | Text
+    documentos_utilizados: Annotated[Any, AfterValidator(_texts)]
     calculo: Calculation
 
     @field_validator("indicador", mode="after")
