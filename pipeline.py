@@ -59,7 +59,8 @@ def _parameters(evaluation, cutoff, lang, raw, expectations, params_file, allow_
     return RunParameters(
         evaluation=checked.evaluation, cutoff=str(checked.cutoff), lang=checked.lang, raw_dir=checked.raw_dir,
         processed_dir=f"data/processed/{checked.label}", run_dir=f"reports/{checked.label}",
-        expectations_dirs=checked.expectations_dirs, suppression_threshold=checked.suppression_threshold)
+        expectations_dirs=checked.expectations_dirs, suppression_threshold=checked.suppression_threshold,
+        allow_outside_paths=bool(checked.allow_outside_paths))
 
 
 def _run(params, only=None, from_stage=None, force=False, debug=False) -> None:

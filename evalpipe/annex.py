@@ -26,7 +26,8 @@ from .export import restore_cell
 from .fichas import Ficha, load_fichas
 from .figures import FIGURES, figure_path, id_key
 from .labels import label
-from .lfm import Logframe, load_logframe
+from .lfm import Logframe, load_logframe, load_project
+from .safeyaml import load_yaml
 from .microdata import load_sources
 from .outcomes import NOT_APPLICABLE, OUTCOME_STATUSES
 from .outputs import INDICATOR_STATUSES, OUTPUT_STATUSES, round_half_up, status_counts
@@ -55,7 +56,7 @@ TYPST_COMMAND = ("SOURCE_DATE_EPOCH={epoch} typst compile --root {run_dir} --inp
 @functools.lru_cache(maxsize=None)
 def _texts() -> dict[str, dict]:
     with resources.as_file(resources.files("evalpipe") / "templates" / TEXT_FILE) as path:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path, f"evalpipe/templates/{TEXT_FILE}")
 
 
 def _t(lang: str) -> dict:
@@ -383,7 +384,7 @@ def annex_data(run_dir: Path, raw_dir: Path, lang: str | None = None, *, manifes
     finance = read_finance(run_dir)
     lfm = load_logframe(raw_dir / "lfm")
     fichas = load_fichas(raw_dir, load_sources(raw_dir), lfm.outcome_indicators)
-    project = yaml.safe_load((raw_dir / "lfm" / "project.yaml").read_text(encoding="utf-8")) or {}
+    project = load_project(raw_dir).model_dump()
     text = dict(_t(lang))
     text["summary_intro"] = text["summary_intro"].format(cutoff=manifest["cutoff"], label=manifest["label"])
     return {

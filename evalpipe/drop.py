@@ -6,8 +6,6 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from .errors import InputError
 
 DROP_FILE = "drop.yaml"
@@ -50,30 +48,32 @@ class DataDrop:
         return BANNER[self.data_origin].get(lang, "")
 
 
-def load_drop(raw_dir: Path) -> DataDrop:
+def load_drop(raw_dir: Path, project_root: Path | None = None, *, allow_outside: bool = False) -> DataDrop:
+    """drop.yaml, read safely and checked against ``schemas.DropSpec`` (other keys are kept as metadata)."""
+    from .paths import display_path, inside_drop
+    from .safeyaml import read_yaml
+    from .schemas import DropSpec, validate
+
     path = Path(raw_dir) / DROP_FILE
+    display = display_path(path, project_root) if project_root else f"{Path(raw_dir).name}/{DROP_FILE}"
     if not path.exists():
-        raise InputError(f"{Path(raw_dir).name}/{DROP_FILE}", "a drop.yaml that declares the data drop "
+        raise InputError(display, "a drop.yaml that declares the data drop "
                          "(drop_id, data_origin, drop_date; see data/raw/README.md)", found="missing file")
-    with path.open(encoding="utf-8") as handle:
-        content = yaml.safe_load(handle) or {}
-    for key in ("drop_id", "data_origin", "drop_date"):
-        if key not in content:
-            raise InputError(DROP_FILE, f"a '{key}' entry", found="missing")
-    if content["data_origin"] not in ORIGINS:
-        raise InputError(DROP_FILE, "data_origin 'synthetic' or 'real'", column="data_origin",
-                         found=content["data_origin"])
+    inside_drop(path, raw_dir, display, allow_outside=allow_outside)
+    document = read_yaml(path, display)
+    spec = validate(DropSpec, document.data, display, document=document)
+    content = document.data
     metadata = {}
     for key in METADATA_KEYS:
         value = content.get(key)
         if value is None:
             continue
         if not isinstance(value, (str, int, float)) or not str(value).strip():
-            raise InputError(DROP_FILE, f"'{key}' as one line of text", column=key, found=repr(value))
+            raise InputError(display, f"'{key}' as one line of text", column=key, found=repr(value))
         metadata[key] = str(value).strip()
-    custodian = metadata.pop("custodian", "") or f"Custodian of the data drop {content['drop_id']}"
-    return DataDrop(str(content["drop_id"]), content["data_origin"], str(content["drop_date"]),
-                    str(content.get("description", "")).strip(), custodian=custodian, **metadata)
+    custodian = metadata.pop("custodian", "") or f"Custodian of the data drop {spec.drop_id}"
+    return DataDrop(spec.drop_id, spec.data_origin, spec.drop_date, spec.description, custodian=custodian,
+                    **metadata)
 
 
 def sha256_file(path: Path) -> str:

@@ -17,6 +17,8 @@ class InputError(PipelineError):
     ``column`` is the column header (or letter) as it appears in the file.
     ``private=True`` (a value of an identifier or free-text column) keeps only a masked form of ``found``
     (``evalpipe.privacy.mask_value``): the message, the notebook and any log never hold the value itself.
+    ``line``/``col`` and ``key`` locate a value in a text file such as a YAML file (``key`` is a path
+    like ``calculo.filters[1].in``).
     """
 
     file: str
@@ -26,6 +28,9 @@ class InputError(PipelineError):
     column: str | None = None
     found: object = None
     private: bool = False
+    line: int | None = None  # 1-based line (and column) of a text file such as a YAML file
+    key: str | None = None  # key path in a YAML file, e.g. calculo.filters[1].in
+    col: int | None = None
 
     def __post_init__(self) -> None:
         if self.private and self.found is not None:
@@ -43,6 +48,10 @@ class InputError(PipelineError):
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column '{self.column}'")
+        if self.line is not None:
+            where.append(f"line {self.line}" + (f", column {self.col}" if self.col is not None else ""))
+        if self.key is not None:
+            where.append(f"key '{self.key}'")
         text = ", ".join(where) + f": expected {self.expected}"
         if self.found is not None:
             text += f"; found {self.found!r}"

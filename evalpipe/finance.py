@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import yaml
-
 from . import cleaning
 from .audit import AUDIT_COLUMNS
 from .errors import InputError
@@ -93,29 +91,48 @@ class FinanceData:
 # ------------------------------------------------------------------ declaration and catalogue
 
 def _display(path: Path, project_root: Path | None) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(Path(project_root).resolve())) if project_root else Path(path).name
-    except ValueError:
-        return str(Path(path).name)
+    from .paths import display_path
+
+    return display_path(path, project_root) if project_root else Path(path).name
 
 
-def _declaration(folder: Path, project_root: Path | None) -> dict:
+def load_declaration(folder: Path, project_root: Path | None = None, *, raw_dir: Path | None = None,
+                     allow_outside: bool = False) -> dict:
+    """finance/finance.yaml, read safely and checked against ``schemas.FinanceSpec``; every file and
+    folder it names must lie inside the drop (after links) unless ``allow_outside``."""
+    from .paths import inside_drop
+    from .safeyaml import read_yaml
+    from .schemas import FinanceSpec, validate
+
+    folder = Path(folder)
+    raw_dir = Path(raw_dir) if raw_dir is not None else folder.parent
     path = folder / DECLARATION
     display = _display(path, project_root)
+    inside_drop(folder, raw_dir, _display(folder, project_root), allow_outside=allow_outside, what="folder")
     if not path.exists():
         raise InputError(display, "a finance.yaml that declares the currency, the budget narratives and the report "
                          "lines (see data/raw/finance/README.md)", found="missing file")
-    content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    for key in ("currency", "budget_narratives", "financial_reports", "budget_items", "report_lines",
-                "output_label", "component_label"):  # labels: {es: ..., en: ...}
-        if key not in content:
-            raise InputError(display, f"an entry '{key}'", found="missing")
-    return content
+    inside_drop(path, raw_dir, display, allow_outside=allow_outside)
+    document = read_yaml(path, display)
+    spec = validate(FinanceSpec, document.data, display, document=document)
+    for version, narrative in spec.budget_narratives.items():
+        target = folder / narrative.file
+        inside_drop(target, raw_dir, f"{display}: budget_narratives.{version}.file {narrative.file}",
+                    allow_outside=allow_outside)
+    reports = folder / spec.financial_reports
+    inside_drop(reports, raw_dir, f"{display}: financial_reports {spec.financial_reports}",
+                allow_outside=allow_outside, what="folder")
+    for report in sorted(reports.glob("*.xlsx")) if reports.is_dir() else []:
+        inside_drop(report, raw_dir, _display(report, project_root), allow_outside=allow_outside)
+    return document.data
 
 
-def _project_life(raw_dir: Path) -> tuple[Quarter, Quarter]:
-    project = yaml.safe_load((Path(raw_dir) / "lfm" / "project.yaml").read_text(encoding="utf-8"))
-    return parse_quarter(project["first_quarter"]), parse_quarter(project["last_quarter"])
+def _project_life(raw_dir: Path, project_root: Path | None = None, allow_outside: bool = False
+                  ) -> tuple[Quarter, Quarter]:
+    from .lfm import load_project
+
+    project = load_project(raw_dir, project_root, allow_outside=allow_outside)
+    return project.first_quarter, project.last_quarter
 
 
 def _items(declaration: dict) -> pd.DataFrame:
@@ -419,7 +436,8 @@ def read_financial_report(path: Path, display: str, quarter: Quarter, lines: pd.
 
 # ------------------------------------------------------------------ loading
 
-def load_finance(raw_dir: Path, lfm, cutoff: Quarter, project_root: Path | None = None) -> FinanceData:
+def load_finance(raw_dir: Path, lfm, cutoff: Quarter, project_root: Path | None = None, *,
+                 allow_outside: bool = False) -> FinanceData:
     """Read the finance folder of a drop: budget narratives, and the reports at or before the cut-off.
 
     Bad input raises InputError naming file, sheet, row and column, including stated totals that do
@@ -427,9 +445,9 @@ def load_finance(raw_dir: Path, lfm, cutoff: Quarter, project_root: Path | None 
     """
     raw_dir = Path(raw_dir)
     folder = raw_dir / FINANCE_DIR
-    declaration = _declaration(folder, project_root)
+    declaration = load_declaration(folder, project_root, raw_dir=raw_dir, allow_outside=allow_outside)
     currency = str(declaration["currency"]).upper()
-    first_quarter, last_quarter = _project_life(raw_dir)
+    first_quarter, last_quarter = _project_life(raw_dir, project_root, allow_outside)
     years = first_quarter.year, last_quarter.year
     items, lines = _items(declaration), _lines(declaration, lfm)
     budget = []

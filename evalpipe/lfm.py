@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import io
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +31,7 @@ class Logframe:
     outcomes: pd.DataFrame
     outcome_indicators: pd.DataFrame
     covid_risk_outputs: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)  # what was accepted with a change (spaces, separator)
 
     @property
     def output_indicator_ids(self) -> list[str]:
@@ -40,47 +43,84 @@ class Logframe:
         return {oid: flag == "yes" for oid, flag in flags.items()}
 
 
-def _read_table(path: Path, required: list[str], display: str) -> pd.DataFrame:
+def _read_table(path: Path, required: list[str], display: str, warnings: list[str]) -> pd.DataFrame:
+    """An LFM table as text. UTF-8 (with or without BOM); separated by ',' or, when the header leaves no
+    doubt, by ';' (a Spanish-locale Excel export, decimal commas then accepted), with a warning."""
     if not path.exists():
         raise InputError(display, "the logframe table to exist (see data/raw/README.md)", found="missing file")
+    raw = path.read_bytes()
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(display, "a CSV file encoded in UTF-8", found=f"undecodable byte at position {exc.start}") from None
+        line = raw[:exc.start].count(b"\n") + 1
+        raise InputError(display, "a CSV file encoded in UTF-8 (save it as 'CSV UTF-8')", row=line,
+                         found=f"undecodable byte 0x{raw[exc.start]:02x} at byte offset {exc.start}") from None
+    header = text.splitlines()[0] if text else ""
+    separator = ","
+    by_comma = [c.strip() for c in header.split(",")]
+    by_semicolon = [c.strip() for c in header.split(";")]
+    if not all(c in by_comma for c in required) and all(c in by_semicolon for c in required):
+        separator = ";"
+        warnings.append(f"{display}: read with ';' as the separator (a Spanish-locale CSV export)")
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=separator)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(display, "a well-formed CSV table (one header row, one row per line)",
+                         found=str(exc).strip().splitlines()[0] if str(exc).strip() else "no data") from None
+    table.columns = [str(c).strip() for c in table.columns]
     missing = [c for c in required if c not in table.columns]
     if missing:
         raise InputError(display, f"columns {', '.join(required)}", row=1, column=missing[0], found="missing column")
+    for column in [c for c in table.columns if c.endswith("_id")]:
+        for position, value in enumerate(table[column]):
+            if value != value.strip():
+                warnings.append(f"{display}, row {position + 2}, column '{column}': spaces around {value!r} removed")
+        table[column] = table[column].str.strip()
+    if separator == ";":
+        for column in ("baseline", "target"):
+            if column in table.columns:
+                table[column] = [v.replace(",", ".") if re.fullmatch(r"-?\d+,\d+", v.strip()) else v
+                                 for v in table[column]]
     return table
 
 
-def _to_number(table: pd.DataFrame, column: str, display: str, allow_empty: bool) -> None:
-    for position, raw in enumerate(table[column]):
-        if raw == "" and allow_empty:
-            continue
-        try:
-            float(raw)
-        except ValueError:
-            raise InputError(display, "a number", row=position + 2, column=column, found=raw) from None
-    table[column] = pd.to_numeric(table[column].replace("", None), errors="coerce")
+def _to_number(table: pd.DataFrame, column: str) -> None:
+    table[column] = pd.to_numeric(table[column].str.strip().replace("", None), errors="coerce")
 
 
-def load_logframe(lfm_dir: Path, display_root: Path | None = None) -> Logframe:
-    """Read every LFM table from ``lfm_dir``; fail with file, row and column on a bad cell."""
-    tables = {}
+def load_project(raw_dir: Path, project_root: Path | None = None, *, allow_outside: bool = False):
+    """lfm/project.yaml, read safely and checked against ``schemas.ProjectSpec`` (names, project life)."""
+    from .paths import display_path, inside_drop
+    from .safeyaml import read_yaml
+    from .schemas import ProjectSpec, validate
+
+    path = Path(raw_dir) / "lfm" / "project.yaml"
+    display = display_path(path, project_root) if project_root else "lfm/project.yaml"
+    inside_drop(path, raw_dir, display, allow_outside=allow_outside)
+    if not path.exists():
+        raise InputError(display, "a project.yaml with the project's names and life (first_quarter, last_quarter)",
+                         found="missing file")
+    document = read_yaml(path, display)
+    return validate(ProjectSpec, document.data, display, document=document)
+
+
+def load_logframe(lfm_dir: Path, display_root: Path | None = None, *, allow_outside: bool = False) -> Logframe:
+    """Read every LFM table from ``lfm_dir`` (checked against ``schemas.LFM_ROWS``); fail with file, row
+    and column on a bad cell. Ids with spaces around them are trimmed, with a warning in ``warnings``."""
+    from .paths import display_path, inside_drop
+    from .schemas import check_rows
+
+    lfm_dir = Path(lfm_dir)
+    tables, warnings = {}, []
     for name, required in LFM_FILES.items():
-        path = Path(lfm_dir) / f"{name}.csv"
-        display = str(path.relative_to(display_root)) if display_root else path.name
-        table = _read_table(path, required, display)
-        if name == "output_indicators":
-            _to_number(table, "baseline", display, allow_empty=False)
-            _to_number(table, "target", display, allow_empty=False)
-        if name == "outcome_indicators":
-            _to_number(table, "baseline", display, allow_empty=True)
-            _to_number(table, "target", display, allow_empty=True)
-        if name == "covid_risk_outputs":
-            for position, flag in enumerate(table["covid_risk"]):
-                if flag not in ("yes", "no"):
-                    raise InputError(display, "'yes' or 'no'", row=position + 2, column="covid_risk", found=flag)
+        path = lfm_dir / f"{name}.csv"
+        display = display_path(path, display_root) if display_root else path.name
+        inside_drop(path, lfm_dir.parent, display, allow_outside=allow_outside)
+        table = _read_table(path, required, display, warnings)
+        check_rows(name, table.to_dict("records"), display)
+        if name in ("output_indicators", "outcome_indicators"):
+            _to_number(table, "baseline")
+            _to_number(table, "target")
         id_column = required[0]
         duplicated = table[id_column].duplicated()
         if duplicated.any():
@@ -88,7 +128,7 @@ def load_logframe(lfm_dir: Path, display_root: Path | None = None) -> Logframe:
             raise InputError(display, f"each {id_column} once", row=position + 2, column=id_column,
                              found=table[id_column].iloc[position])
         tables[name] = table
-    lfm = Logframe(**tables)
+    lfm = Logframe(**tables, warnings=warnings)
     known_outputs = set(lfm.outputs["output_id"])
     for name in ("output_indicators", "covid_risk_outputs"):
         for position, oid in enumerate(tables[name]["output_id"]):

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from . import cleaning, privacy
 from .errors import InputError, require_stage_output
@@ -71,28 +70,28 @@ class SourceTable:
     identifiers_masked: int = 0  # DNI, e-mail or phone shapes masked in kept text and category values
 
 
-def load_sources(raw_dir: Path) -> dict[str, Source]:
+def load_sources(raw_dir: Path, project_root: Path | None = None, *, allow_outside: bool = False
+                 ) -> dict[str, Source]:
+    """microdata/sources.yaml, read safely and checked against ``schemas.SOURCES`` (an empty dict when
+    the drop has no microdata)."""
+    from .paths import display_path, inside_drop
+    from .safeyaml import read_yaml
+    from .schemas import SOURCES, validate
+
     path = Path(raw_dir) / MICRODATA_DIR / SOURCES_FILE
-    display = f"{MICRODATA_DIR}/{SOURCES_FILE}"
-    if not path.exists():
+    display = display_path(path, project_root) if project_root else f"{MICRODATA_DIR}/{SOURCES_FILE}"
+    if not path.exists() and not path.is_symlink():
         return {}
-    with path.open(encoding="utf-8") as handle:
-        content = yaml.safe_load(handle) or {}
-    sources = {}
-    for key, spec in content.items():
-        if not isinstance(spec, dict) or "file" not in spec or "columns" not in spec:
-            raise InputError(display, f"source '{key}' with 'file' and 'columns'", found=spec)
-        columns = []
-        for name, column in spec["columns"].items():
-            kind = (column or {}).get("type")
-            if kind not in COLUMN_TYPES:
-                raise InputError(display, f"a column type among {', '.join(COLUMN_TYPES)} for {key}.{name}",
-                                 found=kind)
-            columns.append(Column(name, kind, (column or {}).get("description", "")))
-        sources[key] = Source(key=key, file=spec["file"], columns=tuple(columns), sheet=spec.get("sheet"),
-                              description=spec.get("description", ""), suite=spec.get("suite", key),
-                              sensitive=bool(spec.get("sensitive", False)))
-    return sources
+    inside_drop(path.parent, raw_dir, display_path(path.parent, project_root) if project_root else MICRODATA_DIR,
+                allow_outside=allow_outside, what="folder")
+    inside_drop(path, raw_dir, display, allow_outside=allow_outside)
+    document = read_yaml(path, display)
+    specs = validate(SOURCES, {} if document.data is None else document.data, display, document=document)
+    return {key: Source(key=key, file=spec.file, sheet=spec.sheet, description=spec.description,
+                        suite=spec.suite or key, sensitive=spec.sensitive,
+                        columns=tuple(Column(name, column.type, column.description)
+                                      for name, column in spec.columns.items()))
+            for key, spec in specs.items()}
 
 
 def _fold(text: str) -> str:
@@ -218,16 +217,16 @@ def _protect(typed: pd.DataFrame, source: Source, used_columns: set[str] | None,
 
 
 def read_source(raw_dir: Path, source: Source, project_root: Path | None = None,
-                used_columns: set[str] | None = None) -> SourceTable:
+                used_columns: set[str] | None = None, *, allow_outside: bool = False) -> SourceTable:
     """Read one declared microdata file: declared columns only, typed, with provenance per row.
 
     ``used_columns``: the columns the fichas use (``fichas.columns_used_by_fichas``); declared free-text
     columns outside it are withheld. ``None`` reads them from the drop's fichas."""
+    from .paths import display_path, inside_drop
+
     path = Path(raw_dir) / MICRODATA_DIR / source.file
-    try:
-        display = str(path.resolve().relative_to(Path(project_root).resolve())) if project_root else source.file
-    except ValueError:
-        display = f"{MICRODATA_DIR}/{source.file}"
+    display = display_path(path, project_root) if project_root else source.file
+    inside_drop(path, raw_dir, display, allow_outside=allow_outside)
     if not path.exists():
         raise InputError(display, f"the file declared for source '{source.key}' in {MICRODATA_DIR}/{SOURCES_FILE}",
                          found="missing file")
@@ -290,13 +289,14 @@ def read_processed(processed_dir: Path, source: Source) -> pd.DataFrame:
     return frame
 
 
-def read_all_sources(raw_dir: Path, project_root: Path | None = None) -> dict[str, SourceTable]:
+def read_all_sources(raw_dir: Path, project_root: Path | None = None, *, allow_outside: bool = False
+                     ) -> dict[str, SourceTable]:
     """Every declared source of the drop, read and typed (an empty dict when the drop has none)."""
     from .fichas import columns_used_by_fichas  # fichas imports this module
 
     used = columns_used_by_fichas(raw_dir)
-    return {key: read_source(raw_dir, source, project_root, used.get(key, set()))
-            for key, source in load_sources(raw_dir).items()}
+    return {key: read_source(raw_dir, source, project_root, used.get(key, set()), allow_outside=allow_outside)
+            for key, source in load_sources(raw_dir, project_root, allow_outside=allow_outside).items()}
 
 
 def sources_summary(tables: dict[str, SourceTable]) -> pd.DataFrame:

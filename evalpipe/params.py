@@ -30,6 +30,7 @@ class Validated:
     raw_dir: str  # relative to the project
     expectations_dirs: list[str]
     suppression_threshold: int
+    allow_outside_paths: bool = False
 
     @property
     def label(self) -> str:
@@ -38,15 +39,16 @@ class Validated:
 
 
 def load_params_file(path: Path) -> dict:
-    import yaml
+    from .errors import InputError
+    from .safeyaml import load_yaml
 
     path = Path(path)
     if not path.is_file():
         raise ParameterError(f"--params {path}: no such file")
     try:
-        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ParameterError(f"--params {path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        content = load_yaml(path, str(path)) or {}
+    except InputError as exc:
+        raise ParameterError(f"--params {path}: not valid YAML ({exc})") from None
     if not isinstance(content, dict):
         raise ParameterError(f"--params {path}: expected a mapping of parameter names to values")
     unknown = sorted(set(content) - set(DEFAULTS))
@@ -116,7 +118,7 @@ def validate(values: dict, root: Path) -> Validated:
         folders.append(_relative_or_absolute(extra, root))
     folders.append("expectations")
     return Validated(merged["evaluation"], cutoff, merged["lang"], _relative_or_absolute(raw, root), folders,
-                     threshold)
+                     threshold, allow)
 
 
 def _relative_or_absolute(path: Path, root: Path) -> str:

@@ -37,9 +37,13 @@ class ReportInventory:
         return pd.DataFrame(rows, columns=["quarter", "file", "use"])
 
 
-def list_progress_reports(raw_dir: Path, project_root: Path) -> dict[Quarter, Path]:
-    """Workbooks in ``raw_dir/progress_reports`` keyed by the quarter in their names."""
+def list_progress_reports(raw_dir: Path, project_root: Path, *, allow_outside: bool = False) -> dict[Quarter, Path]:
+    """Workbooks in ``raw_dir/progress_reports`` keyed by the quarter in their names; the folder and
+    every workbook must lie inside the drop (after links) unless ``allow_outside``."""
+    from .paths import inside_drop
+
     folder = Path(raw_dir) / PROGRESS_DIR
+    inside_drop(folder, raw_dir, _display(folder, project_root), allow_outside=allow_outside, what="folder")
     if not folder.is_dir():
         raise InputError(_display(folder, project_root), "a folder of quarterly progress report workbooks",
                          found="missing folder")
@@ -49,6 +53,7 @@ def list_progress_reports(raw_dir: Path, project_root: Path) -> dict[Quarter, Pa
             continue
         quarter = find_quarter(path.stem)
         display = _display(path, project_root)
+        inside_drop(path, raw_dir, display, allow_outside=allow_outside)
         if quarter is None:
             raise InputError(display, "a file name that contains its quarter, e.g. informe_progreso_2020T2.xlsx",
                              found=path.name)
@@ -63,17 +68,18 @@ def list_progress_reports(raw_dir: Path, project_root: Path) -> dict[Quarter, Pa
 
 
 def _display(path: Path, project_root: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(Path(project_root).resolve()))
-    except ValueError:
-        return Path(path).name
+    from .paths import display_path
+
+    shown = display_path(path, project_root)
+    return shown if not Path(shown).is_absolute() else Path(path).name
 
 
-def read_reports(raw_dir: Path, cutoff: Quarter, project_root: Path) -> tuple[list[ProgressReport], ReportInventory]:
+def read_reports(raw_dir: Path, cutoff: Quarter, project_root: Path, *, allow_outside: bool = False
+                 ) -> tuple[list[ProgressReport], ReportInventory]:
     """Read every report up to the cut-off; reports after it are listed, never opened."""
     inventory = ReportInventory()
     reports = []
-    for quarter, path in list_progress_reports(raw_dir, project_root).items():
+    for quarter, path in list_progress_reports(raw_dir, project_root, allow_outside=allow_outside).items():
         display = _display(path, project_root)
         if quarter > cutoff:
             inventory.after_cutoff.append((str(quarter), display))
@@ -115,10 +121,10 @@ def tidy_progress(reports: list[ProgressReport], lfm: Logframe) -> pd.DataFrame:
     return table[TIDY_COLUMNS].reset_index(drop=True)
 
 
-def build_progress_table(raw_dir: Path, lfm: Logframe, cutoff: Quarter, project_root: Path
-                         ) -> tuple[pd.DataFrame, ReportInventory, list[ProgressReport]]:
+def build_progress_table(raw_dir: Path, lfm: Logframe, cutoff: Quarter, project_root: Path, *,
+                         allow_outside: bool = False) -> tuple[pd.DataFrame, ReportInventory, list[ProgressReport]]:
     """Clean stage in one call: read the reports up to ``cutoff`` and return the tidy table."""
-    reports, inventory = read_reports(raw_dir, cutoff, project_root)
+    reports, inventory = read_reports(raw_dir, cutoff, project_root, allow_outside=allow_outside)
     return tidy_progress(reports, lfm), inventory, reports
 
 

@@ -41,6 +41,7 @@ class RunParameters:
     run_dir: str
     expectations_dirs: list[str]
     suppression_threshold: int = 5
+    allow_outside_paths: bool = False
 
     @property
     def label(self) -> str:
@@ -172,6 +173,10 @@ def run_pipeline(params: RunParameters, project_root: Path, only: str | list[str
                 manifest = json.loads((final_reports / "manifest.json").read_text(encoding="utf-8"))
                 return manifest | {"stage_reports": [asdict(r) for r in planned]}
         check_writable(root, final_reports, final_processed)
+        # Every input is checked against its schema before any kernel starts (the clean notebook shows it too).
+        from .schemas import check_drop
+
+        check_drop(root / params.raw_dir, root, allow_outside=params.allow_outside_paths)
         try:
             return _build_and_publish(params, root, drop, selected, forced, force, only, progress, workers,
                                       (final_reports, final_processed), (staging_reports, staging_processed))

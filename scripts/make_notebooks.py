@@ -21,7 +21,8 @@ raw_dir = "data/raw"
 processed_dir = None  # None: run by hand, writes to data/processed/_scratch/<evaluation>-<cutoff>/
 run_dir = None  # None: run by hand, writes to reports/_scratch/<evaluation>-<cutoff>/ (only pipeline.py publishes)
 expectations_dirs = ["expectations"]
-suppression_threshold = 5'''
+suppression_threshold = 5
+allow_outside_paths = False  # True only with pipeline.py --allow-outside-paths: files may lie outside the drop'''
 
 SETUP = '''from pathlib import Path
 
@@ -38,7 +39,7 @@ print(paths.describe())
 
 pd.set_option("display.max_columns", 30)
 pd.set_option("display.width", 160)
-drop = load_drop(Path(raw_dir))
+drop = load_drop(Path(raw_dir), Path("."), allow_outside=allow_outside_paths)
 display(Markdown(f"**{escape_markdown(drop.banner(lang))}**" if drop.synthetic
                  else f"Data drop: {escape_markdown(drop.drop_id)}"))
 print(f"evaluation={evaluation} cutoff={cutoff} lang={lang} drop={drop.drop_id} ({drop.data_origin}, {drop.drop_date})")'''
@@ -71,14 +72,28 @@ The cleaning rules live in `evalpipe.cleaning` and `evalpipe.readers` (tested in
 shows what they did."""),
     parameters_cell(),
     new_code_cell(SETUP),
+    new_markdown_cell("""## Every input checked first
+Before anything is computed, every declaration of the drop is checked against its schema (`evalpipe/schemas.py`):
+`drop.yaml`, the logframe, `microdata/sources.yaml`, every ficha técnica and its `calculo` (methods, columns,
+operators, the type of every value), the progress reports found and the finance catalogue. YAML is read safely
+(no duplicate keys, no aliases, no tags, at most 1 MiB), and every file must lie inside the drop. The first problem
+stops the run with a message naming the file, the key or row, what was expected and what was found."""),
+    new_code_cell('''from evalpipe.schemas import check_drop
+
+checked = check_drop(Path(raw_dir), Path("."), allow_outside=allow_outside_paths)
+print(f"checked: drop.yaml, project.yaml, {len(checked.lfm.output_indicators)} output and "
+      f"{len(checked.lfm.outcome_indicators)} outcome indicators, {len(checked.sources)} microdata sources, "
+      f"{len(checked.fichas)} fichas, {len(checked.progress_reports)} progress reports"
+      + (", the finance catalogue" if checked.finance is not None else ""))
+pd.DataFrame({"warning": checked.warnings}) if checked.warnings else print("warnings: none")'''),
     new_markdown_cell("## What was read\nThe logframe (LFM 2019) and the progress reports found in the drop."),
     new_code_cell('''from evalpipe import progress
 from evalpipe.lfm import load_logframe
 from evalpipe.quarters import parse_quarter
 
-lfm = load_logframe(Path(raw_dir) / "lfm", Path("."))
+lfm = load_logframe(Path(raw_dir) / "lfm", Path("."), allow_outside=allow_outside_paths)
 cutoff_quarter = parse_quarter(cutoff)
-table, inventory, reports = progress.build_progress_table(Path(raw_dir), lfm, cutoff_quarter, Path("."))
+table, inventory, reports = progress.build_progress_table(Path(raw_dir), lfm, cutoff_quarter, Path("."), allow_outside=allow_outside_paths)
 print(f"LFM: {len(lfm.outputs)} outputs, {len(lfm.output_indicators)} output indicators")
 inventory.as_frame()'''),
     new_code_cell('''progress.report_summary(reports)'''),
@@ -99,10 +114,12 @@ Counts of each flag by quarter:"""),
     new_markdown_cell("""## Outcome microdata
 The files the fichas técnicas cite (declared in `microdata/sources.yaml`). Only declared columns are kept: any
 other column (a partner may leave names, ID numbers or e-mails in a file) is dropped here and listed below by
-name — its values never reach the processed data or the reports."""),
+name — its values never reach the processed data or the reports. Declared free-text columns that no ficha uses
+are withheld (replaced by codes `withheld-1`, `withheld-2`, …); DNI numbers, e-mails and phone numbers found in the
+text and category values that are kept are masked (`[DNI]`, `[EMAIL]`, `[PHONE]`) and counted below."""),
     new_code_cell('''from evalpipe import microdata
 
-micro = microdata.read_all_sources(Path(raw_dir), Path("."))
+micro = microdata.read_all_sources(Path(raw_dir), Path("."), allow_outside=allow_outside_paths)
 microdata.sources_summary(micro)'''),
     new_markdown_cell("## Result\nThe tidy table (one row per indicator × quarter) and the typed microdata are written for the validation stage."),
     new_code_cell('''out_dir = Path(processed_dir)
@@ -127,20 +144,17 @@ sheet, row and column of the first problem; all problems are saved in `validatio
     new_code_cell(SETUP),
     new_code_cell('''import json
 
-import yaml
-
 from evalpipe import cleaning, progress, validation
-from evalpipe.lfm import load_logframe
+from evalpipe.lfm import load_logframe, load_project
 from evalpipe.quarters import parse_quarter, quarter_range
 
-lfm = load_logframe(Path(raw_dir) / "lfm", Path("."))
-project = yaml.safe_load((Path(raw_dir) / "lfm" / "project.yaml").read_text(encoding="utf-8"))
+lfm = load_logframe(Path(raw_dir) / "lfm", Path("."), allow_outside=allow_outside_paths)
+project = load_project(Path(raw_dir), Path("."), allow_outside=allow_outside_paths)
 table = progress.read_tidy(Path(processed_dir) / "progress_indicators.csv")
 suite = validation.find_suite("progress_indicators", expectations_dirs)
 suite_parameters = {
     "known_indicator_ids": lfm.output_indicator_ids,
-    "project_quarters": [str(q) for q in quarter_range(parse_quarter(project["first_quarter"]),
-                                                       parse_quarter(project["last_quarter"]))],
+    "project_quarters": [str(q) for q in quarter_range(project.first_quarter, project.last_quarter)],
     "value_flags": list(cleaning.VALUE_FLAGS),
 }
 print(f"suite {suite['name']}: {len(suite['expectations'])} expectations on {len(table)} rows")
@@ -159,17 +173,17 @@ here too: amounts numeric and non-negative, the declared currency, codes known t
 project's life."""),
     new_code_cell('''from evalpipe import microdata
 
-drop_parameters = {"project_start": str(parse_quarter(project["first_quarter"]).start_date),
+drop_parameters = {"project_start": str(project.first_quarter.start_date),
                    "drop_date": drop.drop_date}
 outcomes_by_suite = {outcome.suite: outcome}
-for key, source in microdata.load_sources(Path(raw_dir)).items():
+for key, source in microdata.load_sources(Path(raw_dir), Path("."), allow_outside=allow_outside_paths).items():
     frame = microdata.read_processed(Path(processed_dir), source)
     suite_json = validation.find_suite(source.suite, expectations_dirs, "microdata")
     outcomes_by_suite[source.suite] = validation.run_suite(frame, suite_json, drop_parameters, context=gx_context)
 if (Path(raw_dir) / "finance").is_dir():  # the budget and the ILO financial reports (issue of finance)
     from evalpipe import finance
 
-    fin = finance.load_finance(Path(raw_dir), lfm, parse_quarter(cutoff), Path("."))
+    fin = finance.load_finance(Path(raw_dir), lfm, parse_quarter(cutoff), Path("."), allow_outside=allow_outside_paths)
     finance_parameters = finance.suite_parameters(fin, lfm)
     for name, frame in (("finance_budget", fin.budget), ("finance_reports", fin.reports)):
         outcomes_by_suite[name] = validation.run_suite(frame, validation.find_suite(name, expectations_dirs, "finance"),
@@ -210,7 +224,7 @@ from evalpipe.labels import label
 from evalpipe.lfm import load_logframe
 from evalpipe.quarters import parse_quarter
 
-lfm = load_logframe(Path(raw_dir) / "lfm", Path("."))
+lfm = load_logframe(Path(raw_dir) / "lfm", Path("."), allow_outside=allow_outside_paths)
 table = progress.read_tidy(Path(processed_dir) / "progress_indicators.csv")
 cutoff_quarter = parse_quarter(cutoff)
 indicators = outputs.compute_output_indicators(table, lfm, cutoff_quarter)
@@ -256,12 +270,12 @@ from evalpipe.lfm import load_logframe
 from evalpipe.privacy import suppress_small_counts
 from evalpipe.quarters import parse_quarter
 
-lfm = load_logframe(Path(raw_dir) / "lfm", Path("."))
-sources = microdata.load_sources(Path(raw_dir))
+lfm = load_logframe(Path(raw_dir) / "lfm", Path("."), allow_outside=allow_outside_paths)
+sources = microdata.load_sources(Path(raw_dir), Path("."), allow_outside=allow_outside_paths)
 tables = {key: microdata.read_processed(Path(processed_dir), source) for key, source in sources.items()}
 output_indicators = pd.read_csv(Path(run_dir) / "tables" / "output_indicators.csv", dtype={"output_id": str, "indicator_id": str})
 output_status = pd.read_csv(Path(run_dir) / "tables" / "output_status.csv", dtype={"output_id": str, "component_id": str})
-fichas = fichas_module.load_fichas(Path(raw_dir), sources, lfm.outcome_indicators, Path("."))
+fichas = fichas_module.load_fichas(Path(raw_dir), sources, lfm.outcome_indicators, Path("."), lfm=lfm, allow_outside=allow_outside_paths)
 context = methods.Context(parse_quarter(cutoff), tables, {k: s.column_names for k, s in sources.items()}, output_indicators)
 indicators, exclusions, results = outcomes.compute_outcome_indicators(
     fichas, context, lfm.outcome_indicators, output_status, {k: s.file for k, s in sources.items()})
@@ -325,8 +339,8 @@ from evalpipe.export import write_table
 from evalpipe.lfm import load_logframe
 from evalpipe.quarters import parse_quarter
 
-lfm = load_logframe(Path(raw_dir) / "lfm", Path("."))
-fin = finance.load_finance(Path(raw_dir), lfm, parse_quarter(cutoff), Path("."))
+lfm = load_logframe(Path(raw_dir) / "lfm", Path("."), allow_outside=allow_outside_paths)
+fin = finance.load_finance(Path(raw_dir), lfm, parse_quarter(cutoff), Path("."), allow_outside=allow_outside_paths)
 print(f"currency {fin.currency}; {len(fin.budget)} budget cells; {len(fin.reports)} report cells")
 fin.inventory'''),
     new_markdown_cell("## What «programado» means in each column\nThe report's header is ambiguous; the arithmetic supports this reading."),
@@ -364,7 +378,7 @@ value and the rule."""),
 from evalpipe.export import write_table
 from evalpipe.lfm import load_logframe
 
-lfm = load_logframe(Path(raw_dir) / "lfm", Path("."))
+lfm = load_logframe(Path(raw_dir) / "lfm", Path("."), allow_outside=allow_outside_paths)
 tables = Path(run_dir) / "tables"
 indicators = pd.read_csv(tables / "output_indicators.csv", dtype={"output_id": str, "indicator_id": str})
 status = pd.read_csv(tables / "output_status.csv", dtype={"output_id": str, "component_id": str})

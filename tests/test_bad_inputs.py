@@ -274,14 +274,14 @@ CASES = [
          f"{MD}/Víctimas NNA repatriadas.csv", ["missing file"]),
     # fichas técnicas (.yaml)
     Case("ficha: unknown method", edit_yaml("fichas/2.2.1.1.yaml", lambda c: c["calculo"].update(method="mean")),
-         "fichas/2.2.1.1.yaml", ["calculo.method among"]),
+         "fichas/2.2.1.1.yaml", ["key 'calculo.method': expected a method among"]),
     Case("ficha: unknown column", edit_yaml("fichas/2.2.1.1.yaml",
                                             lambda c: c["calculo"]["filters"][0].update(column="hogar")),
          "fichas/2.2.1.1.yaml", ["a column of source 'recomendaciones_car'"]),
     Case("ficha: unknown source", edit_yaml("fichas/2.2.1.1.yaml", lambda c: c["calculo"].update(source="matriz")),
-         "fichas/2.2.1.1.yaml", ["calculo.source among"]),
+         "fichas/2.2.1.1.yaml", ["key 'calculo.source': expected a source among"]),
     Case("ficha: missing field", edit_yaml("fichas/2.2.1.1.yaml", lambda c: c.pop("responsable")),
-         "fichas/2.2.1.1.yaml", ["the field 'responsable'"]),
+         "fichas/2.2.1.1.yaml", ["expected the key 'responsable'"]),
     Case("ficha: not YAML", write_bytes("fichas/2.2.1.1.yaml", b"indicador: [2.2.1.1\n"), "fichas/2.2.1.1.yaml",
          ["valid YAML"]),
     # the drop's declaration

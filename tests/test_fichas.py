@@ -56,14 +56,14 @@ def _edit(raw: Path, indicator: str, change) -> None:
 
 
 @pytest.mark.parametrize("indicator, change, words", [
-    ("1.1.1.1", lambda c: c["calculo"].update(method="average"), "calculo.method among"),
-    ("1.1.1.1", lambda c: c["calculo"].update(source="recomendaciones"), "calculo.source among"),
+    ("1.1.1.1", lambda c: c["calculo"].update(method="average"), "key 'calculo.method': expected a method among"),
+    ("1.1.1.1", lambda c: c["calculo"].update(source="recomendaciones"), "key 'calculo.source': expected a source among"),
     ("1.1.1.1", lambda c: c["calculo"]["filters"][0].update(column="category"), "a column of source"),
     ("2.1.1.2", lambda c: c["calculo"].update(pre_column="nota_inicial"), "calculo.pre_column"),
     ("1.1.1.1", lambda c: c["calculo"]["filters"][0].pop("reason"), "a 'reason'"),
-    ("1.1.1.1", lambda c: c.pop("proposito"), "the field 'proposito'"),
+    ("1.1.1.1", lambda c: c.pop("proposito"), "expected the key 'proposito'"),
     ("1.1.1.1", lambda c: c["calculo"].pop("numerator_conditions"), "calculo.numerator_conditions"),
-    ("1.1.1.1", lambda c: c.update(origen="invented"), "origen among"),
+    ("1.1.1.1", lambda c: c.update(origen="invented"), "key 'origen': expected one of 'annex_14'"),
     ("1.1.1.1", lambda c: c.update(indicador="9.9.9.9"), "an outcome indicator of lfm"),
 ])
 def test_a_ficha_that_cannot_run_stops_with_its_name_file_and_expectation(raw_copy, lfm, indicator, change, words):
