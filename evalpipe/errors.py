@@ -27,10 +27,10 @@ class InputError(PipelineError):
     row: int | None = None
     column: str | None = None
     found: object = None
-    private: bool = False
     line: int | None = None  # 1-based line (and column) of a text file such as a YAML file
     key: str | None = None  # key path in a YAML file, e.g. calculo.filters[1].in
     col: int | None = None
+    private: bool = False  # keyword only in use: a value of an identifier or free-text column
 
     def __post_init__(self) -> None:
         if self.private and self.found is not None:

@@ -89,3 +89,12 @@ def new_html_exporter():
     from nbconvert import HTMLExporter
 
     return HTMLExporter(sanitize_html=True, skip_svg_encoding=False, filters={"clean_html": clean_html})
+
+
+_EXTERNAL_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"']?(?:https?:)?//[^>]*>\s*</script>\s*", re.I)
+
+
+def offline(page: str) -> str:
+    """The exported page without the scripts nbconvert's template loads from the web (require.js, MathJax):
+    our notebooks need neither (no widgets, no formulas typeset), and an archived page must read offline."""
+    return _EXTERNAL_SCRIPT.sub("", page)

@@ -99,9 +99,11 @@ class HtmlExporter:
     def write(self, notebook_path: Path, html_path: Path) -> None:
         import nbformat
 
+        from .htmlsafe import offline
+
         notebook = nbformat.read(notebook_path, as_version=4)
         body, _ = self.exporter.from_notebook_node(notebook)
-        html_path.write_text(body, encoding="utf-8")
+        html_path.write_text(offline(body), encoding="utf-8")
 
 
 @dataclass
@@ -150,7 +152,7 @@ def run_pipeline(params: RunParameters, project_root: Path, only: str | list[str
     reports_parent = final_reports.parent
     staging_reports = reports_parent / ".staging" / params.label
     staging_processed = final_processed.parent / ".staging" / params.label
-    drop = load_drop(root / params.raw_dir)
+    drop = load_drop(root / params.raw_dir, root, allow_outside=params.allow_outside_paths)
     only = [only] if isinstance(only, str) else only
     selected = list(only) if only else list(stage_graph.STAGE_NAMES)
     forced = set(stage_graph.STAGE_NAMES) if force else set(stage_graph.downstream(from_stage)) if from_stage else set()
