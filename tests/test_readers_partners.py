@@ -25,7 +25,6 @@ from evalpipe.schemas import SOURCES, validate
 from conftest import HEADER, write_workbook
 
 PERIODS = {1: "enero - marzo", 2: "abril - junio", 3: "julio - setiembre", 4: "octubre - diciembre"}
-IDS = ["1.1.1.1", "1.1.1.2", "1.1.1.3", "1.1.1.4", "1.1.2.1"]  # output indicators of the shipped LFM
 
 
 def title(quarter: str) -> list[str]:
