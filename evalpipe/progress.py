@@ -19,7 +19,15 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb")
 TIDY_COLUMNS = [
     "indicator_id", "code_raw", "output_id", "quarter", "value", "value_raw", "value_flag", "footnote_mark", "comment",
     "source_file", "source_sheet", "source_row", "source_column", "source_code_column", "change_from_previous",
+    "carried_from",
 ]
+# Input warnings: what was accepted but must not pass without a word (clean notebook, run summary, annex).
+WARNING_COLUMNS = ["kind", "file", "sheet", "row", "column", "message"]
+CARRIED_FORWARD = "carried_forward"  # the cut-off report gives no value: an earlier report's value is current
+MISSING_QUARTER = "missing_quarter"  # no report for a quarter between the first report and the cut-off
+HIDDEN_SHEET = "hidden_sheet"  # the indicator table is on a sheet hidden in Excel
+WARNING_KINDS = (CARRIED_FORWARD, MISSING_QUARTER, HIDDEN_SHEET)
+WARNINGS_FILE = "input_warnings.csv"
 
 
 @dataclass
@@ -29,6 +37,8 @@ class ReportInventory:
     used: list[tuple[str, str]] = field(default_factory=list)  # (quarter, file)
     after_cutoff: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    # hidden sheets and missing quarters, as rows of WARNING_COLUMNS (carried values come from the table)
+    warnings: list[dict] = field(default_factory=list)
 
     def as_frame(self) -> pd.DataFrame:
         rows = [{"quarter": q, "file": f, "use": "read"} for q, f in self.used]
@@ -84,12 +94,47 @@ def read_reports(raw_dir: Path, cutoff: Quarter, project_root: Path, *, allow_ou
         if quarter > cutoff:
             inventory.after_cutoff.append((str(quarter), display))
             continue
-        reports.append(read_progress_report(path, display))
+        report = read_progress_report(path, display)
+        reports.append(report)
         inventory.used.append((str(quarter), display))
+        if report.hidden:
+            inventory.warnings.append(_warning(
+                HIDDEN_SHEET, display, report.sheet, report.header_row, "",
+                f"the indicator table of {quarter} is on the hidden sheet '{report.sheet}': it was read (unhide the "
+                f"sheet if it is the report's table; remove it if it is an old copy)"))
+    folder = _display(Path(raw_dir) / PROGRESS_DIR, project_root)
     if not reports:
-        raise InputError(_display(Path(raw_dir) / PROGRESS_DIR, project_root),
-                         f"at least one progress report at or before the cut-off {cutoff}", found="none")
+        raise InputError(folder, f"at least one progress report at or before the cut-off {cutoff}", found="none")
+    inventory.warnings += _missing_quarters([r.quarter for r in reports], cutoff, folder)
     return reports, inventory
+
+
+def _warning(kind: str, file: str, sheet: str = "", row: int | None = None, column: str = "", message: str = "") -> dict:
+    return {"kind": kind, "file": file, "sheet": sheet, "row": row, "column": column, "message": message}
+
+
+def _missing_quarters(read: list[Quarter], cutoff: Quarter, folder: str) -> list[dict]:
+    """A quarter without a report between the first report read and the cut-off (both included)."""
+    have = {q.index for q in read}
+    first = min(read)
+    warnings = []
+    quarter = first
+    while quarter <= cutoff:
+        if quarter.index not in have:
+            before = max((q for q in read if q < quarter), default=None)
+            after = min((q for q in read if q > quarter), default=None)
+            if after is not None:
+                where = f"between the reports of {before} and {after}"
+            elif quarter == cutoff:
+                where = f"the cut-off quarter: current values are those of the last report read, {before}"
+            else:
+                where = f"before the cut-off {cutoff}; the last report read is {before}"
+            warnings.append(_warning(
+                MISSING_QUARTER, folder, message=f"no progress report for {quarter} ({where}): values are "
+                f"cumulative, so the next report carries them, but a report the project sent may be missing "
+                f"from the drop"))
+        quarter = quarter.next()
+    return warnings
 
 
 def tidy_progress(reports: list[ProgressReport], lfm: Logframe) -> pd.DataFrame:
@@ -107,7 +152,7 @@ def tidy_progress(reports: list[ProgressReport], lfm: Logframe) -> pd.DataFrame:
          "source_column": "", "source_code_column": ""}
         for iid in lfm.output_indicator_ids for q in quarters if (iid, q) not in present
     ]
-    columns = [c for c in TIDY_COLUMNS if c not in ("output_id", "change_from_previous")]
+    columns = [c for c in TIDY_COLUMNS if c not in ("output_id", "change_from_previous", "carried_from")]
     table = pd.DataFrame(records + missing, columns=columns)
     table["output_id"] = table["indicator_id"].str.rsplit(".", n=1).str[0]
     table["value"] = pd.to_numeric(table["value"], errors="coerce").astype("float64")
@@ -118,7 +163,23 @@ def tidy_progress(reports: list[ProgressReport], lfm: Logframe) -> pd.DataFrame:
     table = table.sort_values(["indicator_id", "_order", "source_row"], kind="stable").drop(columns="_order")
     previous = table.groupby("indicator_id")["value"].transform(lambda s: s.ffill().shift())
     table["change_from_previous"] = table["value"] - previous
+    table["carried_from"] = _carried_from(table, quarters[-1])
     return table[TIDY_COLUMNS].reset_index(drop=True)
+
+
+def _carried_from(table: pd.DataFrame, last_quarter: str) -> pd.Series:
+    """For the rows of the last report read (the values current at the cut-off): the quarter whose value
+    becomes the current value because this report gives none (row deleted, or written empty, ``n.d.``,
+    ``N/A``, ``--``...); empty elsewhere. Values are cumulative: the last value reported at or before the
+    cut-off is the current value (§38, §153), but a carried value is always flagged and warned about."""
+    carried = pd.Series("", index=table.index, dtype="object")
+    quarters = list(dict.fromkeys(table["quarter"]))
+    order = table["quarter"].map({q: float(i) for i, q in enumerate(quarters)}).where(table["value"].notna())
+    last_order = order.groupby(table["indicator_id"]).transform(lambda s: s.ffill().shift())
+    last_valued = last_order.map(lambda i: None if pd.isna(i) else quarters[int(i)])
+    at_last = table["quarter"].eq(last_quarter) & table["value"].isna() & last_valued.notna()
+    carried[at_last] = last_valued[at_last]
+    return carried
 
 
 def build_progress_table(raw_dir: Path, lfm: Logframe, cutoff: Quarter, project_root: Path, *,
@@ -133,7 +194,7 @@ def read_tidy(path: Path) -> pd.DataFrame:
     require_stage_output(path)
     table = pd.read_csv(path, dtype={"indicator_id": str, "code_raw": str, "output_id": str, "quarter": str, "value_raw": str,
                                      "value_flag": str, "comment": str, "source_file": str, "source_sheet": str,
-                                     "source_column": str, "source_code_column": str},
+                                     "source_column": str, "source_code_column": str, "carried_from": str},
                         keep_default_na=False, na_values={"value": [""], "change_from_previous": [""],
                                                           "source_row": [""]})
     table["value"] = pd.to_numeric(table["value"], errors="coerce").astype("float64")
@@ -160,3 +221,58 @@ def flag_summary(table: pd.DataFrame) -> pd.DataFrame:
     respelled = table["value_flag"].ne(cleaning.NOT_REPORTED) & table["code_raw"].ne(table["indicator_id"])
     pivot["codes_respelled"] = respelled.groupby(table["quarter"]).sum().astype(int)
     return pivot
+
+
+def input_warnings(table: pd.DataFrame, inventory: ReportInventory) -> pd.DataFrame:
+    """Every input warning of the progress reports, one row each (``WARNING_COLUMNS``): values carried from
+    an earlier report (from the tidy table's ``carried_from``), missing quarters and hidden sheets (from the
+    inventory). A warning never stops a run; it is shown in the clean notebook, the run's summary and the annex."""
+    files = dict(inventory.used)
+    rows = []
+    carried = table[table["carried_from"].fillna("").ne("")] if "carried_from" in table else table.iloc[0:0]
+    for _, row in carried.iterrows():
+        source = table[(table["indicator_id"] == row["indicator_id"]) & (table["quarter"] == row["carried_from"])]
+        earlier = source.iloc[0] if len(source) else None
+        value = "" if earlier is None else f"{earlier['value']:g} "
+        origin = "" if earlier is None else f" (file {earlier['source_file']}, row {earlier['source_row']})"
+        if row["value_flag"] == cleaning.NOT_REPORTED:
+            what = f"indicator {row['indicator_id']} is not in the {row['quarter']} report"
+        else:
+            written = f"written {row['value_raw']!r}" if row["value_raw"] else "left empty"
+            what = (f"indicator {row['indicator_id']} has no value in the {row['quarter']} report ({written}, "
+                    f"read as {row['value_flag']})")
+        rows.append(_warning(
+            CARRIED_FORWARD, row["source_file"] or files.get(row["quarter"], ""), row["source_sheet"],
+            None if pd.isna(row["source_row"]) else int(row["source_row"]), row["source_column"],
+            f"{what}: the cumulative value {value}of the {row['carried_from']} report{origin} is carried forward "
+            f"as the current value"))
+    frame = pd.DataFrame(list(inventory.warnings) + rows, columns=WARNING_COLUMNS)
+    frame["row"] = pd.to_numeric(frame["row"], errors="coerce").astype("Int64")
+    return frame
+
+
+def warnings_line(warnings: pd.DataFrame) -> str:
+    """One line for the run's summary: '3 input warnings (2 carried_forward, 1 missing_quarter)' or ''."""
+    if warnings is None or warnings.empty:
+        return ""
+    counts = warnings["kind"].value_counts()
+    detail = ", ".join(f"{int(counts[kind])} {kind}" for kind in counts.index)
+    return f"{len(warnings)} input warning{'s' if len(warnings) != 1 else ''} ({detail})"
+
+
+def write_input_warnings(warnings: pd.DataFrame, processed_dir: Path) -> Path:
+    """``<processed>/input_warnings.csv``: the warnings for the later stages (annex, run summary)."""
+    out = Path(processed_dir) / WARNINGS_FILE
+    out.parent.mkdir(parents=True, exist_ok=True)
+    warnings.reindex(columns=WARNING_COLUMNS).to_csv(out, index=False, lineterminator="\n")
+    return out
+
+
+def read_input_warnings(processed_dir: Path) -> pd.DataFrame:
+    """The warnings written by the clean stage (an empty table when the file is absent: older runs)."""
+    path = Path(processed_dir) / WARNINGS_FILE
+    if not path.exists():
+        return pd.DataFrame(columns=WARNING_COLUMNS)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame["row"] = pd.to_numeric(frame["row"].replace("", None), errors="coerce").astype("Int64")
+    return frame.reindex(columns=WARNING_COLUMNS)

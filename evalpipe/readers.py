@@ -76,6 +76,7 @@ class ProgressReport:
     records: list[ProgressRecord]
     ignored_sheets: list[str] = field(default_factory=list)
     heading_rows: int = 0
+    hidden: bool = False  # the indicator table is on a sheet hidden in Excel (read, with a warning)
 
 
 def check_workbook_container(path: Path, display: str) -> None:
@@ -116,6 +117,51 @@ def open_workbook(path: Path, display: str):
         return openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     except Exception as exc:  # openpyxl raises many types for damaged files
         raise InputError(display, "an .xlsx workbook that opens", found=f"{type(exc).__name__}: {exc}") from None
+
+
+_MERGE_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref=\"([A-Za-z]{1,3}\d+(?::[A-Za-z]{1,3}\d+)?)\"")
+
+
+def merged_ranges(worksheet) -> list[tuple[int, int, int, int]]:
+    """The merged cell ranges of a sheet as (min_row, min_col, max_row, max_col), 1-based.
+
+    Workbooks are opened in read-only mode, where openpyxl does not load merged cells: the sheet's XML
+    is then scanned for its ``<mergeCell ref="B3:B4"/>`` elements (streamed, in blocks)."""
+    from openpyxl.utils.cell import range_boundaries
+
+    refs: list[str] = []
+    if hasattr(worksheet, "merged_cells"):
+        refs = [str(cell_range) for cell_range in worksheet.merged_cells.ranges]
+    else:
+        tail = b""
+        with worksheet._get_source() as source:
+            while True:
+                block = source.read(1 << 20)
+                if not block:
+                    break
+                chunk = tail + block
+                cut = chunk.rfind(b"<")
+                complete, tail = (chunk[:cut], chunk[cut:]) if cut > 0 else (chunk, b"")
+                if len(tail) > 4096:  # no element is that long: keep memory bounded
+                    complete, tail = chunk, b""
+                refs += [m.group(1).decode("ascii") for m in _MERGE_REF.finditer(complete)]
+            refs += [m.group(1).decode("ascii") for m in _MERGE_REF.finditer(tail)]
+    ranges = []
+    for ref in refs:
+        min_col, min_row, max_col, max_row = range_boundaries(ref if ":" in ref else f"{ref}:{ref}")
+        if (min_row, min_col) != (max_row, max_col):
+            ranges.append((min_row, min_col, max_row, max_col))
+    return sorted(ranges)
+
+
+def range_text(bounds: tuple[int, int, int, int]) -> str:
+    min_row, min_col, max_row, max_col = bounds
+    return f"{_column_letter(min_col - 1)}{min_row}:{_column_letter(max_col - 1)}{max_row}"
+
+
+def is_hidden(worksheet) -> bool:
+    """True for a sheet hidden in Excel (state 'hidden' or 'veryHidden')."""
+    return getattr(worksheet, "sheet_state", "visible") in ("hidden", "veryHidden")
 
 
 def _find_header(rows: list[tuple], display: str, sheet: str) -> tuple[int, dict[str, int]] | None:
@@ -175,7 +221,8 @@ def read_progress_report(path: Path, display: str | None = None) -> ProgressRepo
             if header is None:
                 ignored.append(sheet_name)
             else:
-                candidates.append((sheet_name, rows, header))
+                worksheet = workbook[sheet_name]
+                candidates.append((sheet_name, rows, header, merged_ranges(worksheet), is_hidden(worksheet)))
     finally:
         workbook.close()
     if not candidates:
@@ -184,8 +231,8 @@ def read_progress_report(path: Path, display: str | None = None) -> ProgressRepo
                          found=f"sheets {', '.join(ignored) or '(none)'}")
     if len(candidates) > 1:
         raise InputError(display, "exactly one sheet with the indicator table",
-                         found=f"sheets {', '.join(name for name, _, _ in candidates)}")
-    sheet_name, rows, (header_index, columns) = candidates[0]
+                         found=f"sheets {', '.join(candidate[0] for candidate in candidates)}")
+    sheet_name, rows, (header_index, columns), merged, hidden = candidates[0]
     header_row = rows[header_index]
 
     title = _title_quarter(rows, header_index)
@@ -197,6 +244,8 @@ def read_progress_report(path: Path, display: str | None = None) -> ProgressRepo
 
     def header_name(key: str) -> str:
         return cleaning.normalize_text(header_row[columns[key]]) or DISPLAY_HEADER[key]
+
+    _refuse_merged_values(merged, rows, header_index, columns, display, sheet_name, header_name)
 
     records: list[ProgressRecord] = []
     heading_rows = 0
@@ -265,7 +314,40 @@ def read_progress_report(path: Path, display: str | None = None) -> ProgressRepo
     if not records:
         raise InputError(display, "at least one indicator row under the header", sheet=sheet_name,
                          row=header_index + 1, found="no indicator rows")
-    return ProgressReport(display, quarter, sheet_name, header_index + 1, records, ignored, heading_rows)
+    return ProgressReport(display, quarter, sheet_name, header_index + 1, records, ignored, heading_rows, hidden)
+
+
+def _refuse_merged_values(merged: list[tuple[int, int, int, int]], rows: list[tuple], header_index: int,
+                          columns: dict[str, int], display: str, sheet: str, header_name: Callable[[str], str]) -> None:
+    """Merged cells over the codes or values of indicator rows change a figure (only the first cell of a
+    merged range keeps its content; the others read as empty): refuse them, naming the range.
+
+    A merged range that stays within one row and covers only a heading (``Objetivo 1``, an output row
+    ``1.2.1``, a title) is layout and accepted; so is a range whose first cell is the value itself and that
+    only extends into the columns to its right other than the code."""
+    guarded = {key: columns[key] + 1 for key in ("code", "value")}  # 1-based columns
+    first_data_row = header_index + 2
+    for bounds in merged:
+        min_row, min_col, max_row, max_col = bounds
+        if max_row < first_data_row:
+            continue  # title block or header
+        covered = [key for key, col in guarded.items() if min_col <= col <= max_col]
+        if not covered:
+            continue
+        if min_row == max_row:
+            row = rows[min_row - 1] if min_row - 1 < len(rows) else ()
+            indicator_row = any(cleaning.looks_like_code(cell) and
+                                cleaning.code_depth(cleaning.normalize_code(cleaning.normalize_text(cell))) >= 4
+                                for cell in row if isinstance(cell, str))
+            top_left_only = covered == ["value"] and min_col == guarded["value"]
+            if not indicator_row or top_left_only:
+                continue
+        key = "value" if "value" in covered else "code"
+        raise InputError(display, "one indicator per row, with its code and its value each in a cell of their own "
+                         "(merged cells would give their content to the first row or column only: unmerge them "
+                         "and write each indicator's value in its own row)", sheet=sheet,
+                         row=max(min_row, first_data_row), column=header_name(key),
+                         found=f"merged cells {range_text(bounds)}")
 
 
 READERS: dict[str, Callable[..., ProgressReport]] = {

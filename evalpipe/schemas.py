@@ -263,12 +263,48 @@ class SourceSpec(_Strict):
     description: Text = ""
     suite: Text | None = None
     sensitive: bool = False
+    # How a CSV file is written (detected when absent: UTF-8 with or without BOM, else Windows-1252; the
+    # separator from the header line; a decimal comma when the separator is ';').
+    encoding: Text | None = None
+    delimiter: Text | None = None
+    decimal: Text | None = None
 
     @field_validator("sensitive", mode="before")
     @classmethod
     def _bool(cls, value: Any) -> Any:
         if not isinstance(value, bool):
             raise Problem("true or false", value)
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise Problem("a text encoding such as utf-8, utf-8-sig or cp1252", value) from None
+        return value
+
+    @field_validator("delimiter")
+    @classmethod
+    def _delimiter(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}
+        value = named.get(value.lower(), value) if value.strip() else value
+        if value not in (",", ";", "\t"):
+            raise Problem("a CSV separator: ',', ';' or 'tab'", value)
+        return value
+
+    @field_validator("decimal")
+    @classmethod
+    def _decimal(cls, value: str | None) -> str | None:
+        if value is not None and value not in (",", "."):
+            raise Problem("a decimal mark: ',' or '.'", value)
         return value
 
 

@@ -43,7 +43,8 @@ class Stage:
 
 STAGES: tuple[Stage, ...] = (
     Stage("clean", "01_clean.ipynb", (),
-          ("raw:drop.yaml", "raw:lfm/**", "raw:progress_reports/**", "raw:microdata/**"),
+          ("raw:drop.yaml", "raw:lfm/**", "raw:progress_reports/**", "raw:microdata/**",
+           "expectations:microdata/**"),  # category values take the spelling of the suites
           outputs=("processed:**",), derived=("ficha_columns",)),
     Stage("validate", "02_validate.ipynb", ("clean",),
           ("raw:drop.yaml", "raw:lfm/**", "raw:microdata/sources.yaml", "raw:finance/**", "processed:**",
