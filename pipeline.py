@@ -88,7 +88,26 @@ def _run(params, only=None, from_stage=None, force=False, debug=False) -> None:
         raise typer.Exit(1)
     ran = [r for r in manifest.get("stage_reports", []) if r["action"] == "ran"]
     verb = "published" if ran else "up to date:"
-    typer.echo(f"{verb} {params.run_dir}/ in {time.perf_counter() - started:.1f} s")
+    warnings = _warnings_line(ROOT / params.processed_dir / "input_warnings.csv")
+    typer.echo(f"{verb} {params.run_dir}/ in {time.perf_counter() - started:.1f} s" + (f"; {warnings}" if warnings
+                                                                                          else ""))
+
+
+def _warnings_line(path: Path) -> str:
+    """'3 input warnings (2 carried_forward, 1 missing_quarter)' from the clean stage's table ('' if none);
+    read with the csv module so that an up-to-date run does not import pandas."""
+    import csv
+    from collections import Counter
+
+    if not path.exists():
+        return ""
+    with path.open(encoding="utf-8", newline="") as handle:
+        kinds = Counter(row.get("kind", "") for row in csv.DictReader(handle))
+    total = sum(kinds.values())
+    if not total:
+        return ""
+    detail = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+    return f"{total} input warning{'s' if total != 1 else ''} ({detail}); see notebook 01"
 
 
 def _check_stage(name: Optional[str], option: str) -> Optional[str]:

@@ -307,6 +307,15 @@ def _validation(summary: pd.DataFrame, lang: str) -> dict:
         "unexpected": format_number(r.unexpected_count, 0)} for r in summary.itertuples()]}
 
 
+def _input_warnings(path: Path) -> list[dict]:
+    """The clean stage's warnings (values carried from an earlier report, missing quarters, hidden sheets)."""
+    if not path.exists():
+        return []
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return [{"kind": _text(r["kind"]), "file": _text(r["file"]), "message": _text(r["message"])}
+            for r in table.to_dict("records")]
+
+
 def _audit(findings: pd.DataFrame) -> list[dict]:
     columns = ("check", "source", "item_id", "field", "published_value", "computed_value", "rule", "note")
     return [{c: _text(r[c]) for c in columns} for r in findings.to_dict("records")]
@@ -401,7 +410,8 @@ def annex_data(run_dir: Path, raw_dir: Path, lang: str | None = None, *, manifes
                                         _name(lfm.outcomes, "outcome_id", lang), lang),
         "fichas": _fichas(fichas, tables, lang),
         "finance": _finance(finance, lang),
-        "validation": _validation(tables["validation_summary"], lang),
+        "validation": _validation(tables["validation_summary"], lang) | {
+            "warnings": _input_warnings(Path(run_dir) / "validation" / "input_warnings.csv")},
         "audit": _audit(tables["consistency_audit"]),
         "reproducibility": _reproducibility(manifest, run_dir, lang, timestamp),
         "figures": _figures(run_dir, finance is not None, lang),

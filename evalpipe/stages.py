@@ -73,7 +73,8 @@ STAGES: tuple[Stage, ...] = (
           outputs=("run:figures/**",)),
     Stage("annex", "08_annex.ipynb", ("audit", "figures", "validate"),
           ("raw:drop.yaml", "raw:lfm/**", "raw:fichas/**", "run:tables/*.csv", "run:figures/*.svg",
-           "run:validation/summary.csv", "run:reproducibility.json", "package:templates/*"),
+           "run:validation/summary.csv", "run:validation/input_warnings.csv", "run:reproducibility.json",
+           "package:templates/*"),
           outputs=("run:annex/**", "run:annex*.pdf", "run:annex_tables*.xlsx", "run:index.html")),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)

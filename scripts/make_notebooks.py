@@ -97,6 +97,14 @@ table, inventory, reports = progress.build_progress_table(Path(raw_dir), lfm, cu
 print(f"LFM: {len(lfm.outputs)} outputs, {len(lfm.output_indicators)} output indicators")
 inventory.as_frame()'''),
     new_code_cell('''progress.report_summary(reports)'''),
+    new_markdown_cell("""## Warnings: nothing changes silently
+A value missing from the cut-off report (row deleted, or written `n.d.`, `N/A`, `--`, empty) takes the cumulative
+value of the last earlier report (§38, §153: values are cumulative), and says so here, in the run's summary line and
+in the annex; so do a quarter's report missing from the sequence and an indicator table read from a hidden sheet.
+Merged cells over values, codes or categories are refused."""),
+    new_code_cell('''warnings = progress.input_warnings(table, inventory)
+print(progress.warnings_line(warnings) or "warnings: none")
+warnings'''),
     new_markdown_cell("""## Cleaning rules applied
 | written form | read as | flag |
 |---|---|---|
@@ -107,6 +115,7 @@ inventory.as_frame()'''),
 | `¿?`, `?`, `s.d.` | no value | `unknown` |
 | empty cell, `-` | no value | `blank` |
 | indicator missing from a report | no value | `not_reported` |
+| value missing from the cut-off report | the last earlier report's value, `carried_from` that quarter | warning `carried_forward` |
 | `Objetivo 1`, `1.2.1` (section and output headings) | skipped | |
 
 Counts of each flag by quarter:"""),
@@ -119,13 +128,15 @@ are withheld (replaced by codes `withheld-1`, `withheld-2`, …); DNI numbers, e
 text and category values that are kept are masked (`[DNI]`, `[EMAIL]`, `[PHONE]`) and counted below."""),
     new_code_cell('''from evalpipe import microdata
 
-micro = microdata.read_all_sources(Path(raw_dir), Path("."), allow_outside=allow_outside_paths)
+micro = microdata.read_all_sources(Path(raw_dir), Path("."), allow_outside=allow_outside_paths,
+                                   suite_dirs=expectations_dirs)
 microdata.sources_summary(micro)'''),
     new_markdown_cell("## Result\nThe tidy table (one row per indicator × quarter) and the typed microdata are written for the validation stage."),
     new_code_cell('''out_dir = Path(processed_dir)
 out_dir.mkdir(parents=True, exist_ok=True)
 table.to_csv(out_dir / "progress_indicators.csv", index=False, lineterminator="\\n")
 inventory.as_frame().to_csv(out_dir / "progress_reports_read.csv", index=False, lineterminator="\\n")
+progress.write_input_warnings(warnings, out_dir)
 for source_table in micro.values():
     microdata.write_processed(source_table, out_dir)
 print(f"{len(table)} rows = {table['indicator_id'].nunique()} indicators x {table['quarter'].nunique()} quarters")
@@ -192,6 +203,8 @@ validation.build_data_docs(gx_context)
 summary = pd.concat([o.summary for o in outcomes_by_suite.values()], ignore_index=True)
 problems = pd.concat([o.problems for o in outcomes_by_suite.values()], ignore_index=True)
 summary.to_csv(out_dir / "summary.csv", index=False, lineterminator="\\n")
+progress.read_input_warnings(Path(processed_dir)).to_csv(out_dir / "input_warnings.csv", index=False,
+                                                         lineterminator="\\n")
 problems.to_csv(out_dir / "problems.csv", index=False, lineterminator="\\n")
 summary.groupby("suite").agg(expectations=("success", "size"), met=("success", "sum"))'''),
     new_markdown_cell("## Result"),
