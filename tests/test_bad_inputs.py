@@ -236,8 +236,10 @@ CASES = [
                                               (ROOT / "data/raw/lfm/outputs.csv").read_text("utf-8").encode("latin-1")),
          "lfm/outputs.csv", ["encoded in UTF-8"]),
     # outcome microdata (.csv and .xlsx)
+    # Windows-1252 (a Spanish Excel's CSV) is accepted; a byte neither UTF-8 nor Windows-1252 can decode is not.
     Case("microdata: csv not in UTF-8", write_bytes(f"{MD}/Víctimas NNA repatriadas.csv",
-                                                    "victima_id,fecha_repatriacion,siguio_protocolo\nREP-01,2019-07-19,sí\n".encode("latin-1")),
+                                                    b"victima_id,fecha_repatriacion,siguio_protocolo\n"
+                                                    b"REP-01,2019-07-19,s\x81\n"),
          f"{MD}/Víctimas NNA repatriadas.csv", ["UTF-8", "row 2"]),
     Case("microdata: missing column", edit_text(f"{MD}/Mailing list IDL 3.2.1.1.csv", "fecha_alta", "fecha"),
          f"{MD}/Mailing list IDL 3.2.1.1.csv", ["a column 'fecha_alta'"]),

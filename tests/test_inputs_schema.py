@@ -220,7 +220,7 @@ def test_drop_date_in_day_month_year_is_refused_by_the_schema(raw_copy):
 
 def test_drop_yaml_keeps_metadata_keys(raw_copy):
     path = raw_copy / "drop.yaml"
-    path.write_text(path.read_text(encoding="utf-8") + "author: Someone\nlicense: CC-BY-4.0\n", encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8") + "author: Someone\ncontact: evaluation team\n", encoding="utf-8")
     assert check_drop(raw_copy, raw_copy.parent).drop.drop_id == "midterm-demo"
 
 
