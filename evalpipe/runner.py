@@ -417,8 +417,9 @@ def _execute_graph(params: RunParameters, root: Path, selected: list[str], force
                                 kernel_name="python3", progress_bar=False, log_output=False, report_mode=False,
                                 kernel_manager_class=kernel_manager_class)
         except PapermillExecutionError as exc:
-            # The failing notebook is kept with its HTML, so the failure can be read without Jupyter.
+            # The failing notebook is kept with its HTML, the failure first, so it can be read without Jupyter.
             with export_lock, contextlib.suppress(Exception):
+                _mark_failure(executed, exc.ename, str(exc.evalue), exc.exec_count)
                 exporter.write(executed, executed.with_suffix(".html"))
             raise StageFailed(current.name, f"notebooks/{current.notebook}", exc.exec_count, exc.ename,
                               str(exc.evalue), "") from None
@@ -501,6 +502,23 @@ def _execute_graph(params: RunParameters, root: Path, selected: list[str], force
         first.evalue = first.evalue.replace(_relative(staging_reports, root), _relative(failed, root))
         raise first
     return [reports[s.name] for s in stage_graph.STAGES if s.name in reports]
+
+
+def _mark_failure(notebook_path: Path, ename: str, evalue: str, cell: int | None) -> None:
+    """Put the failure at the top of a failed notebook, as text (the message may quote the drop)."""
+    import nbformat
+
+    from .htmlsafe import escape_markdown
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    where = f" in cell [{cell}]" if cell else ""
+    text = (f"## This stage failed{where}: nothing was published\n\n"
+            f"**{escape_markdown(ename)}**: {escape_markdown(evalue.strip().splitlines()[0] if evalue.strip() else '')}"
+            "\n\nThe cell that failed is marked below; the last good run is unchanged.")
+    cell_node = nbformat.v4.new_markdown_cell(text)
+    cell_node.metadata["tags"] = ["evalpipe-failure"]
+    notebook.cells.insert(0, cell_node)
+    nbformat.write(notebook, notebook_path)
 
 
 def _path_mapping(root: Path, moves: dict[Path, Path]) -> list[tuple[str, str]]:

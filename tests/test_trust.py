@@ -158,8 +158,8 @@ def test_a_failed_run_keeps_the_failing_notebook_as_html_with_the_failure_at_the
     html = (project / kept).with_suffix(".html")
     assert html.exists()
     text = html.read_text(encoding="utf-8")
-    assert "An Exception was encountered" in text
-    assert text.index("An Exception was encountered") < text.index("Parameters")
+    assert "This stage failed" in text and "ValidationFailed" in text
+    assert text.index("This stage failed") < text.index("An Exception was encountered") < text.index("Parameters")
     assert ".staging" not in text
     assert published(project) == before
     assert not (project / "reports" / ".staging").exists()
