@@ -7,6 +7,7 @@ so rebuilding them from the same run gives the same bytes.
 from __future__ import annotations
 
 import html
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,7 +149,14 @@ PERCENT = "0.0"
 PERCENT_IN_CELL = '0.0" %"'
 DECIMAL = "#,##0.0"
 FINE = "#,##0.00##"
-TEXT_WIDTH = 60  # the widest a column of long text gets (characters); its text wraps
+TEXT_WIDTH = 42  # the width of a column of long text (characters); its text wraps
+LINE_HEIGHT = 15  # points, one line of the default 11-point font
+
+
+def _lines(text: str, width: float) -> int:
+    """How many lines ``text`` takes wrapped in a column ``width`` characters wide. Excel and LibreOffice
+    do not grow a row to its wrapped text when they open a file, so the row is given that height."""
+    return sum(max(1, math.ceil(len(part) / (width * 1.15))) for part in str(text).split("\n"))
 
 
 @dataclass(frozen=True)
@@ -193,7 +201,7 @@ SHEETS: tuple[Sheet, ...] = (
         Column("status", "col_status", "status"),
         Column("scheduled_after_cutoff", "col_scheduled_after_cutoff", "flag"),
         Column("value_quarter", "col_value_quarter"), Column("value_flag", "col_value_flag", "code", prefix="flag_"),
-        Column("source_file", "col_source_file"), Column("source_sheet", "col_source_sheet"),
+        Column("source_file", "col_source_file", "long"), Column("source_sheet", "col_source_sheet"),
         Column("source_row", "col_source_row", "int")),
         "tables/output_indicators.csv", "notebooks/03_output_indicators.ipynb"),
     Sheet("output_status", "output_status", (
@@ -213,7 +221,7 @@ SHEETS: tuple[Sheet, ...] = (
         Column("scheduled_after_cutoff", "col_scheduled_after_cutoff", "flag"),
         Column("origin", "col_origin", "code", prefix="origin_"),
         Column("method", "col_method", "code", prefix="method_"), Column("reason", "col_reason", "long"),
-        Column("reference_period", "col_reference_period"), Column("source", "col_source")),
+        Column("reference_period", "col_reference_period"), Column("source", "col_source", "long")),
         "tables/outcome_indicators.csv", "notebooks/04_outcome_indicators.ipynb"),
     Sheet("outcome_status", "outcome_status", (
         Column("component_id", "col_component"), Column("_component_name", "col_component_name", "long"),
@@ -362,10 +370,10 @@ def _write_value(sheet, formats: _Formats, row: int, col: int, column: Column, v
             sheet.write_string(row, col, workbook_text(value), formats.get(align="right"))
         return
     if kind == "flag":
-        sheet.write_string(row, col, words["yes"] if bool(value) else words["no"])
+        sheet.write_string(row, col, words["yes"] if bool(value) else words["no"], formats.get())
         return
     if _is_missing(value):
-        sheet.write_blank(row, col, None)
+        sheet.write_blank(row, col, None, formats.get())
         return
     text = str(value)
     if kind == "status":
@@ -374,7 +382,7 @@ def _write_value(sheet, formats: _Formats, row: int, col: int, column: Column, v
         text = words.get(column.prefix + text, text)
     elif kind == "shown":  # a value as the audit compares it: a status code or a flag in words
         text = {"True": words["yes"], "False": words["no"]}.get(text, label(text, lang))
-    style = formats.get(text_wrap=True) if kind == "long" else None
+    style = formats.get(text_wrap=True) if kind == "long" else formats.get()
     sheet.write_string(row, col, workbook_text(text), style)
 
 
@@ -410,10 +418,14 @@ def _table_sheet(workbook, formats: _Formats, spec: Sheet, table: pd.DataFrame, 
     for col, column in enumerate(columns):
         sheet.write_string(0, col, words[column.header], formats.header())
     records = table.to_dict("records")
+    long_columns = [i for i, c in enumerate(columns) if c.kind == "long"]
     for row, record in enumerate(records, start=1):
         for col, column in enumerate(columns):
             _write_value(sheet, formats, row, col, column, record[column.source], record, lang)
-    long_columns = [i for i, c in enumerate(columns) if c.kind == "long"]
+        lines = max([_lines(record[columns[i].source], TEXT_WIDTH) for i in long_columns
+                     if not _is_missing(record[columns[i].source])] or [1])
+        if lines > 1:
+            sheet.set_row(row, LINE_HEIGHT * lines)
     freeze = next((i + 1 for i, c in enumerate(columns) if c.source == "indicator_id"), 1 if columns else 0)
     _finish(sheet, 1, len(records), len(columns), long_columns, lang, label_text, min(freeze, 4))
 
@@ -464,10 +476,12 @@ def _finance_sheet(workbook, formats: _Formats, spec: FinanceSheet, blocks: list
     row = 2
     for line in lines:
         bold = line in totals
-        sheet.write_string(row, 0, workbook_text(line), formats.get(bold=True) if bold else None)
+        sheet.write_string(row, 0, workbook_text(line), formats.get(bold=True) if bold else formats.get())
         name = names.get(line, "")
         sheet.write_string(row, 1, workbook_text("" if name == line else name),
                            formats.get(bold=True, text_wrap=True) if bold else formats.get(text_wrap=True))
+        if _lines(name, TEXT_WIDTH) > 1:
+            sheet.set_row(row, LINE_HEIGHT * _lines(name, TEXT_WIDTH))
         for offset, (period, measure) in enumerate(columns):
             value = mine[measure].values.get((line, period))
             if value is None:
@@ -489,7 +503,6 @@ def _finance_sheet(workbook, formats: _Formats, spec: FinanceSheet, blocks: list
                                        formats.get(num_format=PERCENT, italic=True))
             row += 1
     _finish(sheet, 2, row - 2, 2 + len(columns), [1], lang, label_text, 2)
-    sheet.set_column(1, 1, 45)
     return True
 
 
@@ -499,6 +512,9 @@ def _years(block) -> list[str]:
 
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+ABOUT_WIDTHS = (30, 70, 24, 46)  # the About sheet: a label column, then text that wraps
 
 
 def _about_sheet(workbook, formats: _Formats, manifest: dict, project: dict, lang: str,
@@ -534,6 +550,8 @@ def _about_sheet(workbook, formats: _Formats, manifest: dict, project: dict, lan
         style = formats.get(bold=True, font_color="#8A3B00", text_wrap=True) if key == "about_origin" \
             and drop["data_origin"] == "synthetic" else wrap
         sheet.write_string(row, 1, workbook_text(value), style)
+        if _lines(value, ABOUT_WIDTHS[1]) > 1:
+            sheet.set_row(row, LINE_HEIGHT * _lines(value, ABOUT_WIDTHS[1]))
         row += 1
     row += 1
     sheet.write_string(row, 0, words["about_sheets"], title)
@@ -546,6 +564,10 @@ def _about_sheet(workbook, formats: _Formats, manifest: dict, project: dict, lan
         sheet.write_string(row, 1, words[f"about_{key}"], wrap)
         sheet.write_string(row, 2, words[f"report_{key}"], wrap)
         sheet.write_string(row, 3, source, wrap)
+        lines = max(_lines(words[f"about_{key}"], ABOUT_WIDTHS[1]), _lines(words[f"report_{key}"], ABOUT_WIDTHS[2]),
+                    _lines(source, ABOUT_WIDTHS[3]))
+        if lines > 1:
+            sheet.set_row(row, LINE_HEIGHT * lines)
         row += 1
     row += 1
     sheet.write_string(row, 0, words["about_legend"], title)
@@ -554,12 +576,10 @@ def _about_sheet(workbook, formats: _Formats, manifest: dict, project: dict, lan
                 "about_legend_percent", "about_legend_amounts", "about_legend_suppressed", "about_legend_names"):
         if words[key]:
             sheet.merge_range(row, 0, row, 3, words[key], wrap)
-            sheet.set_row(row, 30)
+            sheet.set_row(row, LINE_HEIGHT * _lines(words[key], sum(ABOUT_WIDTHS)))
             row += 1
-    sheet.set_column(0, 0, 30)
-    sheet.set_column(1, 1, 70)
-    sheet.set_column(2, 2, 22)
-    sheet.set_column(3, 3, 45)
+    for col, width in enumerate(ABOUT_WIDTHS):
+        sheet.set_column(col, col, width)
     sheet.set_landscape()
     sheet.set_paper(9)
     sheet.fit_to_pages(1, 0)
