@@ -25,6 +25,7 @@ from .drop import BANNER, sha256_file
 from .export import restore_cell
 from .fichas import Ficha, load_fichas
 from .figures import FIGURES, figure_path, id_key
+from .finance import pivot_blocks
 from .labels import label
 from .lfm import Logframe, load_logframe, load_project
 from .safeyaml import load_yaml
@@ -63,6 +64,11 @@ def _t(lang: str) -> dict:
     """The annex's words in ``lang`` (templates/annex_text.yaml); Spanish for a language it does not have."""
     texts = _texts()
     return texts.get(lang, texts["es"])
+
+
+def annex_text(lang: str) -> dict:
+    """The annex's words in ``lang`` (the workbook reuses the finance codes' words)."""
+    return _t(lang)
 
 
 def annex_pdf_path(run_dir: Path, lang: str = "es") -> Path:
@@ -265,28 +271,18 @@ def _finance(finance: dict[str, pd.DataFrame] | None, lang: str) -> dict:
         return {"present": False, "note": t["finance_absent"].format(files=files), "tables": []}
     words = t["finance_codes"]
     blocks = []
-    for name, table in finance.items():
-        column = "value_rounded" if "value_rounded" in table.columns else "value"
-        names = dict(zip(table["line"], table.get(f"line_name_{lang}", table.get("line_name_es", table["line"]))))
-        groups = ["version", "measure"] if "version" in table.columns else ["measure"]
-        for key, rows in table.groupby(groups, sort=False):
-            key = key if isinstance(key, tuple) else (key,)
-            title = t["finance_titles"].get(name, name)
-            if len(key) == 2:
-                title += " " + words.get(key[0], key[0])
-            percent = "unit" in rows.columns and rows["unit"].eq("%").all()
-            seen = list(dict.fromkeys(rows["period"]))  # years in order, then "total" / "acumulado"
-            periods = sorted(p for p in seen if p.isdigit()) + [p for p in seen if not p.isdigit()]
-            values = rows.groupby(["line", "period"], sort=False)[column].sum()
-            totals = set(rows.loc[rows.get("is_total", pd.Series(False, index=rows.index)).astype(bool), "line"])
-            blocks.append({
-                "title": t["finance_table"].format(table=title, measure=words.get(key[-1], key[-1])),
-                "periods": [words.get(p, p) for p in periods],
-                "rows": [{"line": _line_label(line, names.get(line, "")), "total": line in totals,
-                          "values": [format_number(values[(line, p)], 1 if percent else 0)
-                                     if (line, p) in values.index else "" for p in periods]}
-                         for line in dict.fromkeys(rows["line"])],
-            })
+    for block in pivot_blocks(finance, lang):
+        title = t["finance_titles"].get(block.table, block.table)
+        if block.version is not None:
+            title += " " + words.get(block.version, block.version)
+        blocks.append({
+            "title": t["finance_table"].format(table=title, measure=words.get(block.measure, block.measure)),
+            "periods": [words.get(p, p) for p in block.periods],
+            "rows": [{"line": _line_label(line, block.names.get(line, "")), "total": line in block.totals,
+                      "values": [format_number(block.values[(line, p)], 1 if block.percent else 0)
+                                 if (line, p) in block.values else "" for p in block.periods]}
+                     for line in block.lines],
+        })
     return {"present": True, "note": "", "tables": blocks}
 
 

@@ -782,6 +782,46 @@ def read_tables(tables_dir: Path) -> dict[str, pd.DataFrame]:
     return tables
 
 
+@dataclass(frozen=True)
+class PivotBlock:
+    """One finance table as the report prints it: lines down, periods across, for one budget version (or
+    none) and one measure. ``values`` maps (line, period) to a number; a cell not in it has no value."""
+
+    table: str
+    version: str | None
+    measure: str
+    periods: list[str]
+    lines: list[str]
+    names: dict[str, str]
+    totals: frozenset[str]
+    values: dict[tuple[str, str], float]
+    percent: bool
+
+
+def pivot_blocks(tables: dict[str, pd.DataFrame], lang: str = "es", column: str = "value_rounded") -> list[PivotBlock]:
+    """The long-form finance tables pivoted as the PDF annex and the workbook show them: one block per
+    budget version and measure (Tables 3-6) or per measure (Annexes 19-20); years in order, then the
+    total / cumulative column; line names in ``lang`` (Spanish where a name is missing)."""
+    blocks = []
+    for name, table in tables.items():
+        used = column if column in table.columns else "value"
+        fallback = table.get("line_name_es", table["line"])
+        names = dict(zip(table["line"], table.get(f"line_name_{lang}", fallback)))
+        groups = ["version", "measure"] if "version" in table.columns else ["measure"]
+        for key, rows in table.groupby(groups, sort=False):
+            key = key if isinstance(key, tuple) else (key,)
+            seen = list(dict.fromkeys(rows["period"]))
+            periods = sorted(p for p in seen if p.isdigit()) + [p for p in seen if not p.isdigit()]
+            values = rows.groupby(["line", "period"], sort=False)[used].sum()
+            flags = rows.get("is_total", pd.Series(False, index=rows.index)).astype(bool)
+            blocks.append(PivotBlock(
+                table=name, version=key[0] if len(key) == 2 else None, measure=key[-1], periods=periods,
+                lines=list(dict.fromkeys(rows["line"])), names={k: str(v) for k, v in names.items()},
+                totals=frozenset(rows.loc[flags, "line"]), values={k: float(v) for k, v in values.items()},
+                percent="unit" in rows.columns and bool(rows["unit"].eq("%").all())))
+    return blocks
+
+
 def execution_by_component(financial_execution: pd.DataFrame) -> pd.DataFrame:
     """Programmed, executed and execution % of each component and of the total to the cut-off (§179)."""
     table = financial_execution[financial_execution["line_type"].isin(["component", "total"])

@@ -1,5 +1,5 @@
 """The reviewer's package and the archive: index.html links that resolve; one workbook sheet per table
-with formulas neutralised; a BagIt 1.0 bag (valid for bagit and bagit-utils, without the stage cache or
+(words, names and formats: test_workbook.py); a BagIt 1.0 bag (valid for bagit and bagit-utils, without the stage cache or
 dotfiles) with an RO-Crate 1.1 that roc-validator passes offline against the RO-Crate 1.1 and Process Run
 Crate 0.5 profiles, that fails on one changed payload byte, and is byte-identical when made twice from the
 same run."""
@@ -16,14 +16,14 @@ from urllib.parse import unquote
 import bagit
 import bagit_utils
 import openpyxl
-import pandas as pd
 import pytest
 
 from evalpipe import annex, archive, figures, reviewer
 from evalpipe.drop import load_drop
 from evalpipe.errors import InputError
+from evalpipe.labels import WORKBOOK
 from evalpipe.microdata import load_sources, read_source
-from evalpipe.runfolder import FINANCE_TABLES, TABLES
+from evalpipe.runfolder import TABLES
 
 import rocrate_offline
 from published_run import RAW, build_run, write_finance
@@ -94,39 +94,19 @@ def test_index_of_an_english_run_is_in_english(run, tmp_path):
     assert '<html lang="en">' in page and "Executed notebooks" in page and "SYNTHETIC DEMONSTRATION DATA" in page
 
 
-def test_workbook_has_one_sheet_per_table_with_numbers_as_numbers(run):
+def test_workbook_has_an_about_sheet_and_one_sheet_per_table_finance_only_when_present(run, tmp_path):
+    """What each sheet shows is tested in test_workbook.py; here: which sheets a run with and without the
+    finance tables gets."""
     workbook = openpyxl.load_workbook(run / reviewer.WORKBOOK)
-    assert workbook.sheetnames == list(TABLES)
-    sheet = workbook["output_indicators"]
-    header = [c.value for c in sheet[1]]
-    assert header[:3] == ["output_id", "indicator_id", "unit"] and "status_label" in header
-    rows = list(sheet.iter_rows(min_row=2, values_only=True))
-    assert len(rows) == 48
-    first = dict(zip(header, rows[0]))
-    assert first["indicator_id"] == "1.1.1.1" and isinstance(first["target"], (int, float))
-    assert first["status_label"] == "Meta alcanzada"
-    counts = [row[2] for row in workbook["outcome_exclusions"].iter_rows(min_row=2, values_only=True)]
-    assert "<5" in counts  # suppressed as published, not turned into a number or a blank
-    assert all(isinstance(n, (int, float)) for n in counts if n != "<5")
-
-
-def test_workbook_neutralises_formulas_and_includes_finance_tables_when_present(run, tmp_path):
+    words = WORKBOOK["es"]
+    assert workbook.sheetnames == [words["sheet_about"]] + [words[f"sheet_{s.key}"] for s in reviewer.SHEETS]
+    assert len(list(workbook[words["sheet_output_indicators"]].iter_rows(min_row=2))) == 48
     copy = tmp_path / run.name
     shutil.copytree(run, copy)
-    audit_path = copy / TABLES["consistency_audit"].path
-    audit = pd.read_csv(audit_path, dtype=str, keep_default_na=False)
-    audit.loc[0, "note"] = '=HYPERLINK("http://example.org","x")'
-    audit.loc[1, "note"] = "@SUM(A1:A2)"
-    audit.to_csv(audit_path, index=False, lineterminator="\n")
     write_finance(copy)
     reviewer.write_workbook(copy)
     workbook = openpyxl.load_workbook(copy / reviewer.WORKBOOK)
-    assert workbook.sheetnames == list(TABLES) + list(FINANCE_TABLES)
-    sheet = workbook["consistency_audit"]
-    column = [c.value for c in sheet[1]].index("note") + 1
-    cells = [sheet.cell(row=2, column=column), sheet.cell(row=3, column=column)]
-    assert [c.value for c in cells] == ["'=HYPERLINK(\"http://example.org\",\"x\")", "'@SUM(A1:A2)"]
-    assert all(c.data_type == "s" for c in cells)
+    assert workbook.sheetnames[len(TABLES) + 1:] == [words[f"sheet_{s.key}"] for s in reviewer.FINANCE_SHEETS]
 
 
 def test_workbook_and_index_are_byte_identical_when_rebuilt(run, tmp_path):
