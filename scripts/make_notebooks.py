@@ -457,7 +457,7 @@ manifest = json.loads((run / "reproducibility.json").read_text(encoding="utf-8")
 started = time.perf_counter()
 pdf = annex.build_annex(run, Path(raw_dir), lang, manifest=manifest)
 print(f"{pdf.name}: {pdf.stat().st_size / 1024:.0f} KiB, built in {time.perf_counter() - started:.1f} s")'''),
-    new_code_cell('''print(reviewer.write_workbook(run, lang, manifest=manifest).name)
+    new_code_cell('''print(reviewer.write_workbook(run, lang, manifest=manifest, raw_dir=Path(raw_dir)).name)
 print(reviewer.write_index_html(run, lang, manifest=manifest).name)'''),
 ])
 
