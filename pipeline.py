@@ -86,6 +86,14 @@ def _run(params, only=None, from_stage=None, force=False, debug=False) -> None:
             typer.echo(f"partial notebook kept: {kept}", err=True)
         typer.echo(f"nothing published: {params.run_dir}/ is unchanged", err=True)
         raise typer.Exit(1)
+    except OSError as exc:  # a file or folder the operating system refused, outside any stage
+        if debug:
+            raise
+        from evalpipe.publish import os_error_message
+
+        typer.echo(f"error: {os_error_message(exc, 'read or write', ROOT)}", err=True)
+        typer.echo(f"nothing published: {params.run_dir}/ is unchanged", err=True)
+        raise typer.Exit(1)
     ran = [r for r in manifest.get("stage_reports", []) if r["action"] == "ran"]
     verb = "published" if ran else "up to date:"
     warnings = _warnings_line(ROOT / params.processed_dir / "input_warnings.csv")

@@ -137,3 +137,19 @@ def test_a_run_while_another_holds_the_lock_is_refused_even_when_up_to_date(tmp_
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_an_unreadable_drop_file_is_one_message_without_a_traceback(tmp_path, monkeypatch):
+    """An operating-system error outside any stage (here reading drop.yaml) ends with one located line."""
+    from typer.testing import CliRunner
+
+    import pipeline
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(ROOT / "data" / "raw" / "drop.yaml"))
+
+    monkeypatch.setattr("evalpipe.runner.run_pipeline", refuse)
+    result = CliRunner().invoke(pipeline.app, ["run"])
+    assert result.exit_code == 1
+    assert "cannot read or write data/raw/drop.yaml: Permission denied" in result.output
+    assert "Traceback" not in result.output
