@@ -322,8 +322,8 @@ def _refuse_merged_values(merged: list[tuple[int, int, int, int]], rows: list[tu
     """Merged cells over the codes or values of indicator rows change a figure (only the first cell of a
     merged range keeps its content; the others read as empty): refuse them, naming the range.
 
-    A merged range that stays within one row and covers only a heading (``Objetivo 1``, an output row
-    ``1.2.1``, a title) is layout and accepted; so is a range whose first cell is the value itself and that
+    A merged range that stays within one row and covers only a heading (``Objetivo 1``, an output's
+    heading row, a title) is layout and accepted; so is a range whose first cell is the value itself and that
     only extends into the columns to its right other than the code."""
     guarded = {key: columns[key] + 1 for key in ("code", "value")}  # 1-based columns
     first_data_row = header_index + 2
