@@ -8,6 +8,7 @@ A stage re-runs only when one of these changed; the reason is said in words.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import threading
@@ -102,12 +103,18 @@ def sha256_bytes(data: bytes) -> str:
 
 def _imports(source: str) -> set[str]:
     """evalpipe modules imported by a piece of code (absolute or relative imports)."""
+    return set(_imports_cached(source))
+
+
+@functools.lru_cache(maxsize=256)
+def _imports_cached(source: str) -> frozenset[str]:
+    """Parsed once per distinct source text in a process (every stage's key walks the same modules)."""
     found = set()
     try:
         with _AST_LOCK:
             tree = ast.parse(source)
     except SyntaxError:
-        return found
+        return frozenset()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             module = node.module or ""
@@ -121,7 +128,7 @@ def _imports(source: str) -> set[str]:
             for alias in node.names:
                 if alias.name.startswith(PACKAGE + "."):
                     found.add(alias.name.split(".")[1])
-    return found
+    return frozenset(found)
 
 
 def module_closure(notebook_path: Path, package_dir: Path) -> dict[str, str]:

@@ -121,6 +121,7 @@ def test_a_notebook_executed_with_nbconvert_from_notebooks_writes_to_scratch_onl
 
 def test_papermill_cli_with_another_cutoff_leaves_the_published_run_byte_identical(project):
     before = published(project)
+    (project / "by-hand").mkdir(exist_ok=True)
     for notebook in ("01_clean", "03_output_indicators"):
         result = subprocess.run([str(BIN / "papermill"), f"notebooks/{notebook}.ipynb", f"by-hand/{notebook}.ipynb",
                                  "--cwd", ".", "-p", "cutoff", "2019Q4"], cwd=project, capture_output=True,
@@ -135,6 +136,7 @@ def test_papermill_cli_with_another_cutoff_leaves_the_published_run_byte_identic
 
 def test_a_notebook_run_by_hand_into_a_published_folder_is_refused(project):
     before = published(project)
+    (project / "by-hand").mkdir(exist_ok=True)
     result = subprocess.run([str(BIN / "papermill"), "notebooks/03_output_indicators.ipynb", "by-hand/refused.ipynb",
                              "--cwd", ".", "-p", "run_dir", RUN], cwd=project, capture_output=True, text=True,
                             timeout=600)
