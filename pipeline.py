@@ -65,33 +65,29 @@ def _parameters(evaluation, cutoff, lang, raw, expectations, params_file, allow_
 
 def _run(params, only=None, from_stage=None, force=False, debug=False) -> None:
     from evalpipe.errors import PipelineError
-    from evalpipe.runner import run_pipeline
+    from evalpipe.runner import Interrupted, run_pipeline
 
     started = time.perf_counter()
     typer.echo(f"run {params.label} (lang {params.lang}, drop {params.raw_dir})")
-    from evalpipe.runner import Interrupted
-
     try:
         manifest = run_pipeline(params, ROOT, only=only, from_stage=from_stage, force=force, progress=typer.echo)
     except (Interrupted, KeyboardInterrupt) as exc:
         typer.echo(str(exc) if isinstance(exc, Interrupted) else
                    f"interrupted: nothing published; {params.run_dir}/ is unchanged", err=True)
         raise typer.Exit(130)
-    except PipelineError as exc:
+    except (PipelineError, OSError) as exc:  # OSError: a file or folder refused outside any stage
         if debug:
             raise
-        typer.echo(f"error: {exc}", err=True)
+        if isinstance(exc, PipelineError):
+            message = str(exc)
+        else:
+            from evalpipe.publish import os_error_message
+
+            message = os_error_message(exc, "read or write", ROOT)
+        typer.echo(f"error: {message}", err=True)
         kept = getattr(exc, "kept", None)
         if kept:
             typer.echo(f"partial notebook kept: {kept}", err=True)
-        typer.echo(f"nothing published: {params.run_dir}/ is unchanged", err=True)
-        raise typer.Exit(1)
-    except OSError as exc:  # a file or folder the operating system refused, outside any stage
-        if debug:
-            raise
-        from evalpipe.publish import os_error_message
-
-        typer.echo(f"error: {os_error_message(exc, 'read or write', ROOT)}", err=True)
         typer.echo(f"nothing published: {params.run_dir}/ is unchanged", err=True)
         raise typer.Exit(1)
     ran = [r for r in manifest.get("stage_reports", []) if r["action"] == "ran"]
@@ -102,20 +98,18 @@ def _run(params, only=None, from_stage=None, force=False, debug=False) -> None:
 
 
 def _warnings_line(path: Path) -> str:
-    """'3 input warnings (2 carried_forward, 1 missing_quarter)' from the clean stage's table ('' if none);
-    read with the csv module so that an up-to-date run does not import pandas."""
+    """The clean stage's warnings in one line ('' if none), read with the csv module so that an up-to-date
+    run does not import pandas."""
     import csv
     from collections import Counter
+
+    from evalpipe.errors import warnings_summary
 
     if not path.exists():
         return ""
     with path.open(encoding="utf-8", newline="") as handle:
-        kinds = Counter(row.get("kind", "") for row in csv.DictReader(handle))
-    total = sum(kinds.values())
-    if not total:
-        return ""
-    detail = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
-    return f"{total} input warning{'s' if total != 1 else ''} ({detail}); see notebook 01"
+        summary = warnings_summary(Counter(row.get("kind", "") for row in csv.DictReader(handle)))
+    return f"{summary}; see notebook 01" if summary else ""
 
 
 def _check_stage(name: Optional[str], option: str) -> Optional[str]:

@@ -76,3 +76,13 @@ def require_stage_output(path) -> None:
     if not Path(path).exists():
         raise InputError(str(path), "a file written by an earlier stage (run by hand: run the notebooks in order "
                          "from 01_clean with the same parameters; or run pipeline.py run)", found="missing file")
+
+
+def warnings_summary(kinds: dict[str, int]) -> str:
+    """One line for a run's summary from the count of input warnings by kind:
+    '3 input warnings (2 carried_forward, 1 missing_quarter)', or '' when there are none."""
+    total = sum(kinds.values())
+    if not total:
+        return ""
+    detail = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+    return f"{total} input warning{'s' if total != 1 else ''} ({detail})"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import cleaning
-from .errors import InputError, require_stage_output
+from .errors import InputError, require_stage_output, warnings_summary
 from .lfm import Logframe
 from .quarters import Quarter, find_quarter
 from .readers import ProgressReport, read_progress_report
@@ -255,9 +255,7 @@ def warnings_line(warnings: pd.DataFrame) -> str:
     """One line for the run's summary: '3 input warnings (2 carried_forward, 1 missing_quarter)' or ''."""
     if warnings is None or warnings.empty:
         return ""
-    counts = warnings["kind"].value_counts()
-    detail = ", ".join(f"{int(counts[kind])} {kind}" for kind in counts.index)
-    return f"{len(warnings)} input warning{'s' if len(warnings) != 1 else ''} ({detail})"
+    return warnings_summary({kind: int(n) for kind, n in warnings["kind"].value_counts().items()})
 
 
 def write_input_warnings(warnings: pd.DataFrame, processed_dir: Path) -> Path:

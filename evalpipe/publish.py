@@ -110,10 +110,6 @@ class RunLock:
             return self.path.read_text().strip()
         return ""
 
-    def held_by_another(self) -> bool:
-        """A live process other than this one holds the lock."""
-        return self.path.exists() and not self._stale() and self.owner() != str(os.getpid())
-
     def clear_stale(self) -> None:
         """Remove the lock of a run that died (e.g. killed) without releasing it."""
         if self.path.exists() and self._stale():
