@@ -2,34 +2,9 @@
 
 from __future__ import annotations
 
-LANGUAGES = ("es", "en")
+from . import i18n
 
-LABELS: dict[str, dict[str, str]] = {
-    "es": {
-        "achieved": "Meta alcanzada",
-        "in_progress": "En proceso",
-        "no_progress": "Sin avance",
-        "not_measured": "No medido",
-        "delivered": "Entregado",
-        "in_progress_at_risk": "En proceso con riesgo",
-        "not_delivered": "No entregado",
-        "scheduled_after_cutoff": "programado después del corte",
-        "midterm": "Evaluación intermedia",
-        "final": "Evaluación final",
-    },
-    "en": {
-        "achieved": "Target reached",
-        "in_progress": "In progress",
-        "no_progress": "No progress",
-        "not_measured": "Not measured",
-        "delivered": "Delivered",
-        "in_progress_at_risk": "In progress with risk",
-        "not_delivered": "Not delivered",
-        "scheduled_after_cutoff": "scheduled after the cut-off",
-        "midterm": "Mid-term evaluation",
-        "final": "Final evaluation",
-    },
-}
+LANGUAGES = i18n.LANGUAGES
 
 # Labels as the published report prints them -> codes (Annex 16 in Spanish, Table 1 in English).
 PUBLISHED_INDICATOR_STATUS = {
@@ -63,8 +38,12 @@ PUBLISHED_OUTPUT_STATUS = {
 
 
 def label(code: str, lang: str = "es") -> str:
-    """The display label of a status code; unknown codes are shown as they are."""
-    return LABELS.get(lang, LABELS["es"]).get(code, code)
+    """The display label of a status or evaluation code (catalog keys ``status.<code>``, ``evaluation.<code>``);
+    an unknown code is shown as it is."""
+    for key in (f"status.{code}", f"evaluation.{code}"):
+        if i18n.has(key, lang):
+            return i18n.t(key, lang)
+    return code
 
 
 # The words of the Excel workbook (evalpipe.reviewer.write_workbook): sheet names (at most 31 characters,

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from evalpipe import reviewer
-from evalpipe.labels import LABELS, WORKBOOK
+from evalpipe.labels import WORKBOOK, label
 from evalpipe.lfm import load_logframe
 from evalpipe.outputs import round_half_up
 from evalpipe.runfolder import TABLES
@@ -128,7 +128,7 @@ def test_numbers_carry_number_formats(book):
     indicator = _row_of(book["Indicadores de producto"], "Indicador", "1.1.1.2")
     assert indicator["Meta"].value == 4 and indicator["Meta"].number_format == "#,##0"
     assert isinstance(indicator["Avance (%)"].value, (int, float)) and indicator["Avance (%)"].number_format == "0.0"
-    assert indicator["Estado"].value == LABELS["es"]["achieved"]
+    assert indicator["Estado"].value == label("achieved", "es")
     share = _row_of(book["Indicadores de resultado"], "Indicador", "1.1.1.1")
     assert share["Valor actual"].value == 45 and share["Valor actual"].number_format == '0.0" %"'
     assert share["Numerador"].value == 9 and share["Numerador"].number_format == "#,##0"
@@ -194,7 +194,7 @@ def test_the_about_sheet_says_what_the_workbook_is(book, english, run):
     text = "\n".join(cells)
     facts = {row[0].value: row[1].value for row in about.iter_rows(min_row=2) if row[0].value}
     assert "PER/17/51/USA" in facts["Proyecto"]
-    assert facts["Evaluación"] == LABELS["es"]["midterm"] and facts["Corte"] == "2020Q2"
+    assert facts["Evaluación"] == label("midterm", "es") and facts["Corte"] == "2020Q2"
     assert facts["Entrega de datos"] == manifest["data_drop"]["drop_id"]
     assert facts["Fecha de la entrega"] == manifest["data_drop"]["drop_date"]
     assert facts["Origen de los datos"].startswith("DATOS SINTÉTICOS DE DEMOSTRACIÓN")

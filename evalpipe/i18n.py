@@ -1,0 +1,102 @@
+"""One translation catalog for every human text the pipeline writes (Babel / gettext ``.po`` catalogs).
+
+The catalog is ``evalpipe/locale/<lang>/LC_MESSAGES/evalpipe.po``, one file per language, read with Babel
+(``babel.messages.pofile``); no compiled ``.mo`` is needed.
+
+Two kinds of message live in it:
+
+* **Keyed texts** written by the package (labels, annex text, the index page, figure captions, validation
+  descriptions, audit rules and notes): the msgid is a stable dotted key (``status.achieved``,
+  ``annex.title``) and *every* language has a msgstr. ``t(key, lang, **fields)`` returns it with its
+  ``{placeholders}`` filled in.
+* **Notebook prose**: the markdown cells of ``notebooks/*.ipynb`` are written in English; their msgid is the
+  cell's text and their msgctxt ``notebook:<stem>``. The runner replaces each markdown cell with its
+  translation before papermill executes the notebook (``translate_notebook``). English is the source
+  language, so only the other languages carry these messages.
+
+A missing key or language is an error (``MissingTranslation``), never a silent fallback to another
+language; tests check that every key has every language.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+LANGUAGES = ("es", "en")
+SOURCE_LANGUAGE = "en"
+DOMAIN = "evalpipe"
+NOTEBOOK_CONTEXT = "notebook:{stem}"
+
+
+class MissingTranslation(KeyError):
+    """A message the code asks for that the catalog of a language does not hold."""
+
+    def __str__(self) -> str:  # KeyError quotes its argument; say it as a sentence
+        return str(self.args[0])
+
+
+def catalog_path(lang: str):
+    """The ``.po`` file of ``lang`` inside the installed package."""
+    return resources.files("evalpipe") / "locale" / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@functools.lru_cache(maxsize=None)
+def catalog(lang: str):
+    """The Babel catalog of ``lang`` (read once per process)."""
+    from babel.messages.pofile import read_po
+
+    if lang not in LANGUAGES:
+        raise MissingTranslation(f"language {lang!r} has no catalog; expected one of {', '.join(LANGUAGES)}")
+    with catalog_path(lang).open("rb") as handle:
+        return read_po(handle, locale=lang, domain=DOMAIN)
+
+
+@functools.lru_cache(maxsize=None)
+def _messages(lang: str) -> dict[tuple[str | None, str], str]:
+    return {(m.context, m.id): m.string for m in catalog(lang) if m.id and m.string and not m.fuzzy}
+
+
+def has(key: str, lang: str, context: str | None = None) -> bool:
+    return (context, key) in _messages(lang)
+
+
+def t(key: str, lang: str, /, context: str | None = None, **fields) -> str:
+    """The text of ``key`` in ``lang``, with ``{placeholders}`` filled from ``fields``."""
+    messages = _messages(lang)
+    try:
+        text = messages[(context, key)]
+    except KeyError:
+        where = f" (context {context!r})" if context else ""
+        raise MissingTranslation(f"the {lang} catalog ({catalog_path(lang)}) has no message {key!r}{where}") from None
+    return text.format(**fields) if fields else text
+
+
+def keys(lang: str, prefix: str = "") -> list[str]:
+    """The keyed messages of ``lang`` starting with ``prefix`` (no notebook prose)."""
+    return sorted(key for (context, key) in _messages(lang) if context is None and key.startswith(prefix))
+
+
+def translate_markdown(text: str, stem: str, lang: str) -> str:
+    """A notebook's markdown cell in ``lang``; the English source cell is returned as it is for English."""
+    if lang == SOURCE_LANGUAGE:
+        return text
+    return t(text.strip(), lang, context=NOTEBOOK_CONTEXT.format(stem=stem))
+
+
+def translate_notebook(nb, stem: str, lang: str) -> list[int]:
+    """Replace every markdown cell of ``nb`` (an nbformat notebook) with its ``lang`` translation, in place.
+
+    A cell the catalog does not hold (prose edited in Jupyter and not yet translated) stays in English; the
+    indices of those cells are returned so the runner can say so. The tests require every shipped cell
+    to be translated.
+    """
+    untranslated = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown" or not cell.source.strip():
+            continue
+        try:
+            cell.source = translate_markdown(cell.source, stem, lang)
+        except MissingTranslation:
+            untranslated.append(index)
+    return untranslated
