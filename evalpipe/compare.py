@@ -603,8 +603,8 @@ def draw_progress_dumbbell(changes: pd.DataFrame, lang: str, cutoff_a: str, cuto
         for yi, x0, x1 in zip(y, pa, pb):
             if not (math.isnan(x0) or math.isnan(x1)):
                 ax.plot([x0, x1], [yi, yi], color="#999999", linewidth=1, zorder=1)
-        ax.scatter(pa, list(y), color=OKABE_ITO[0], s=14, zorder=2, label=cutoff_a)
-        ax.scatter(pb, list(y), color=OKABE_ITO[4], s=14, zorder=3, label=cutoff_b)
+        ax.scatter(pa, list(y), color=OKABE_ITO["sky_blue"], s=14, zorder=2, label=cutoff_a)
+        ax.scatter(pb, list(y), color=OKABE_ITO["vermillion"], s=14, zorder=3, label=cutoff_b)
         ax.axvline(100, color="#555555", linestyle="--", linewidth=0.8)
         ax.set_yticks(list(y), part["indicator_id"].tolist(), fontsize=6)
         ax.set_xlim(0, cap * 1.02)
