@@ -313,7 +313,7 @@ def calculo_diff(before: dict, after: dict, label_a: str = "a", label_b: str = "
     if before == after:
         return ""
     lines = difflib.unified_diff(_yaml_text(before), _yaml_text(after), f"calculo ({label_a})",
-                                 f"calculo ({label_b})", lineterm="", n=1)
+                                 f"calculo ({label_b})", lineterm="", n=3)
     return "\n".join(lines)
 
 
@@ -798,18 +798,21 @@ def read_comparison(comparison_dir: Path) -> dict[str, pd.DataFrame]:
     return out
 
 
-def annex_section(comparison_dir: Path, lang: str = "es") -> dict:
+def annex_section(comparison_dir: Path, lang: str | None = None) -> dict:
     """What the annex's section «Avance desde la evaluación intermedia» / "Progress since the mid-term
     evaluation" shows: its title and lead, the tables (stable codes; the annex labels them with
-    ``labels.label``), counts for the text, and the figures' files."""
+    ``labels.label``), counts for the text, and the figures' files (drawn in the comparison's language; ``lang``
+    defaults to it)."""
     comparison_dir = Path(comparison_dir)
     manifest = json.loads((comparison_dir / "manifest.json").read_text(encoding="utf-8"))
+    drawn = str(manifest.get("parameters", {}).get("lang", "es"))
+    lang = lang or drawn
     tables = read_comparison(comparison_dir)
     a, b = manifest["runs"]["a"], manifest["runs"]["b"]
     counts = tables["transition_counts"]
     summary = {f"{row.level}.{row.direction}": int(row.n) for row in counts.itertuples()}
     like = tables["like_for_like"]
-    suffix = "" if lang == "es" else f"_{lang}"
+    suffix = "" if drawn == "es" else f"_{drawn}"
     return {
         "title": _t("annex.title", lang),
         "lead": _t("annex.lead", lang, a=a["cutoff"], b=b["cutoff"], run_a=a["name"], run_b=b["name"]),
