@@ -21,6 +21,7 @@ language; tests check that every key has every language.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator, Mapping
 from importlib import resources
 
 LANGUAGES = ("es", "en")
@@ -75,6 +76,49 @@ def t(key: str, lang: str, /, context: str | None = None, **fields) -> str:
 def keys(lang: str, prefix: str = "") -> list[str]:
     """The keyed messages of ``lang`` starting with ``prefix`` (no notebook prose)."""
     return sorted(key for (context, key) in _messages(lang) if context is None and key.startswith(prefix))
+
+
+class CatalogView(Mapping):
+    """The keyed messages of ``lang`` under ``prefix`` as a read-only mapping, the prefix taken off.
+
+    ``view("annex.", "es")["title"]`` is ``t("annex.title", "es")``. A key with a further dot is a
+    sub-mapping: ``view("annex.", "es")["finance_codes"]`` is the view of ``annex.finance_codes.``.
+    """
+
+    def __init__(self, prefix: str, lang: str) -> None:
+        self.prefix, self.lang = prefix, lang
+        catalog(lang)  # an unknown language fails here, not at the first lookup
+
+    def _children(self) -> dict[str, bool]:
+        """Each name directly under the prefix, and whether it is a sub-mapping."""
+        names: dict[str, bool] = {}
+        for key in keys(self.lang, self.prefix):
+            head, dot, _ = key[len(self.prefix):].partition(".")
+            names[head] = names.get(head, False) or bool(dot)
+        return names
+
+    def __getitem__(self, name: str):
+        if has(self.prefix + name, self.lang):
+            return t(self.prefix + name, self.lang)
+        if self._children().get(name):
+            return CatalogView(f"{self.prefix}{name}.", self.lang)
+        raise MissingTranslation(f"the {self.lang} catalog ({catalog_path(self.lang)}) has no message "
+                                 f"{self.prefix + name!r}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._children())
+
+    def __len__(self) -> int:
+        return len(self._children())
+
+    def to_dict(self) -> dict:
+        """A plain (JSON-ready) dict, sub-mappings as nested dicts."""
+        return {name: (value.to_dict() if isinstance(value, CatalogView) else value) for name, value in self.items()}
+
+
+def view(prefix: str, lang: str) -> CatalogView:
+    """The messages of ``lang`` whose key starts with ``prefix`` (e.g. ``"workbook."``), without it."""
+    return CatalogView(prefix, lang)
 
 
 def translate_markdown(text: str, stem: str, lang: str) -> str:

@@ -21,7 +21,7 @@ import pytest
 from evalpipe import annex, archive, figures, reviewer
 from evalpipe.drop import load_drop
 from evalpipe.errors import InputError
-from evalpipe.labels import WORKBOOK
+from evalpipe.labels import workbook_words
 from evalpipe.microdata import load_sources, read_source
 from evalpipe.runfolder import TABLES
 
@@ -98,7 +98,7 @@ def test_workbook_has_an_about_sheet_and_one_sheet_per_table_finance_only_when_p
     """What each sheet shows is tested in test_workbook.py; here: which sheets a run with and without the
     finance tables gets."""
     workbook = openpyxl.load_workbook(run / reviewer.WORKBOOK)
-    words = WORKBOOK["es"]
+    words = workbook_words("es")
     assert workbook.sheetnames == [words["sheet_about"]] + [words[f"sheet_{s.key}"] for s in reviewer.SHEETS]
     assert len(list(workbook[words["sheet_output_indicators"]].iter_rows(min_row=2))) == 48
     copy = tmp_path / run.name
