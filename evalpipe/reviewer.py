@@ -89,10 +89,10 @@ def write_index_html(run_dir: Path, lang: str | None = None, *, manifest: dict |
             if not png.exists():
                 continue
             svg = png.with_suffix(".svg")
-            caption = html.escape(caption(spec.name, figure_lang))
+            shown = html.escape(caption(spec.name, figure_lang))
             vector = f' · {_link(svg, run_dir, "SVG")}' if svg.exists() else ""
             figure_items.append(f'<figure><a href="{_href(png, run_dir)}"><img src="{_href(png, run_dir)}" '
-                                f'alt="{caption}" loading="lazy"></a><figcaption>{caption} '
+                                f'alt="{shown}" loading="lazy"></a><figcaption>{shown} '
                                 f'({_link(png, run_dir, "PNG")}{vector})</figcaption></figure>')
     sections.append((t["figures"], figure_items))
     extra = [_link(p, run_dir) for p in _files(run_dir, "annex/*")]
