@@ -22,7 +22,7 @@ import yaml
 from . import __version__, i18n
 from .drop import banner_text, sha256_file
 from .export import restore_cell
-from .fichas import Ficha, load_fichas
+from .fichas import Ficha, load_fichas, period_text
 from .figures import FIGURES, caption, figure_path, id_key
 from .finance import pivot_blocks
 from .labels import label, workbook_words
@@ -103,7 +103,7 @@ def _cover(manifest: dict, project: dict, lang: str, timestamp: dt.datetime) -> 
         "label": manifest["label"],
         "drop_id": drop["drop_id"],
         "drop_date": drop["drop_date"],
-        "data_origin": drop["data_origin"],
+        "data_origin": i18n.t(f"annex.data_origin_{drop['data_origin']}", lang),
         "synthetic": drop["data_origin"] == "synthetic",
         "banner": banner_text(drop["data_origin"], lang),
         "software": f"evalpipe {software.get('evalpipe', __version__)} · Python {software.get('python', '')}",
@@ -221,7 +221,7 @@ def _ficha(ficha: Ficha, row: dict, exclusions: pd.DataFrame, lang: str) -> dict
     origin = t[f"origin_{ficha.origin}"] if f"origin_{ficha.origin}" in t else ficha.origin
     computed = [
         [t["method"], workbook_words(lang).get(f"method_{row['method']}", row["method"])],
-        [t["reference_period"], _text(row["reference_period"])],
+        [t["reference_period"], period_text(row["reference_period"], lang)],
         [t["source"], _text(row["source"]) or "—"],
         [t["numerator"], format_number(row["numerator"], 4)],
         [t["denominator"], format_number(row["denominator"], 4)],
@@ -243,7 +243,8 @@ def _ficha(ficha: Ficha, row: dict, exclusions: pd.DataFrame, lang: str) -> dict
         "fields": described,
         "status": _status(row["status"], lang),
         "computed": computed,
-        "exclusions": [{"reason": _text(r.reason), "n": format_number(r.n, 0)} for r in excluded.itertuples()],
+        "exclusions": [{"reason": reason_text(_text(r.reason), lang), "n": format_number(r.n, 0)}
+                       for r in excluded.itertuples()],
         "syntax": yaml.safe_dump(ficha.calculation, allow_unicode=True, sort_keys=False, width=88).rstrip(),
     }
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import re
+
 import pandas as pd
 
-from .fichas import Ficha
+from .fichas import Ficha, period_text
 from .methods import Context, Result, SpecError, run_method
 from .outputs import ACHIEVED, IN_PROGRESS, NO_PROGRESS, NOT_MEASURED, indicator_status
 
@@ -49,31 +52,49 @@ def evaluate_ficha(ficha: Ficha, context: Context, output_status: pd.DataFrame |
 
 def requires_output_reason(output_id: str, status: str, lang: str = "es") -> str:
     """Why an indicator has no value while the output it needs is not delivered (§157), in ``lang``
-    (catalog key ``outcome.requires_output``; the status in words). The tables hold the Spanish text."""
+    (catalog key ``reason.requires_output``, the status in words). The tables hold the Spanish text."""
     from . import i18n
     from .labels import label
 
-    return i18n.t("outcome.requires_output", lang, output=output_id, status=label(status, lang))
+    return i18n.t("reason.requires_output", lang, output=output_id, status=label(status, lang))
 
 
-def reason_text(reason: object, lang: str = "es") -> str:
-    """A ``reason`` of the outcome tables in ``lang``. The reasons the package writes (an output not yet
-    delivered) are written again in ``lang``; a reason from a ficha (its exclusion rules) is ficha text
-    and stays as the ficha states it."""
-    import re
+@functools.lru_cache(maxsize=1)
+def _reason_patterns() -> tuple[tuple[str, re.Pattern], ...]:
+    """Each ``reason.*`` message as the tables hold it (Spanish), as a pattern capturing its fields."""
+    import string
 
     from . import i18n
 
+    patterns = []
+    for key in i18n.keys("es", "reason."):
+        parts = []
+        for literal, name, _, _ in string.Formatter().parse(i18n.t(key, "es")):
+            parts.append(re.escape(literal))
+            if name is not None:
+                parts.append(f"(?P<{name}>.+?)")
+        patterns.append((sum(len(p) for p in parts if not p.startswith("(?P<")), key, re.compile("".join(parts))))
+    # The most specific message first: "= {value} + {added} ({why})" before "= {value}".
+    return tuple((key, pattern) for _, key, pattern in sorted(patterns, key=lambda p: (-p[0], p[1])))
+
+
+def reason_text(reason: object, lang: str = "es") -> str:
+    """A ``reason`` of the outcome tables in ``lang``. The reasons and notes the package writes
+    (``reason.*``: an output not yet delivered, a count after the cut-off, ...) are written again in
+    ``lang``; a reason a ficha states (its exclusion rules) is ficha text and stays as written."""
+    from . import i18n
+
     text = "" if reason is None or (isinstance(reason, float) and reason != reason) else str(reason)
-    if not text:
-        return text
-    template = re.escape(i18n.t("outcome.requires_output", "es", output="\0", status="\1"))
-    pattern = template.replace(re.escape("\0"), "(?P<output>.+?)").replace(re.escape("\1"), "(?P<status>.+?)")
-    match = re.fullmatch(pattern, text)
-    if not match:
-        return text
-    codes = {i18n.t(key, "es"): key.removeprefix("status.") for key in i18n.keys("es", "status.")}
-    return requires_output_reason(match["output"], codes.get(match["status"], match["status"]), lang)
+    for key, pattern in _reason_patterns() if text else ():
+        match = pattern.fullmatch(text)
+        if not match:
+            continue
+        fields = {name: reason_text(value, lang) for name, value in match.groupdict().items()}
+        if key == "reason.requires_output":  # the status in words of ``lang``
+            codes = {i18n.t(k, "es"): k.removeprefix("status.") for k in i18n.keys("es", "status.")}
+            return requires_output_reason(fields["output"], codes.get(match["status"], match["status"]), lang)
+        return i18n.t(key, lang, **fields)
+    return text
 
 
 def compute_outcome_indicators(fichas: dict[str, Ficha], context: Context, lfm_outcome_indicators: pd.DataFrame,
@@ -187,7 +208,8 @@ def ficha_markdown(ficha: Ficha, row: dict, result: Result, lang: str = "es") ->
     for rule in method_text.get("reglas") or []:
         lines.append(f"- {e(rule)}")
     method = workbook_words(lang).get(f"method_{ficha.method}", ficha.method)
-    detail = i18n.t("outcome.calculation_detail", lang, method=e(method), period=e(row["reference_period"]))
+    detail = i18n.t("outcome.calculation_detail", lang, method=e(method),
+                    period=e(period_text(row["reference_period"], lang)))
     summary = i18n.t("outcome.summary", lang, baseline=_fmt(ficha.baseline), target=_fmt(ficha.target),
                      status=f"**{label(row['status'], lang)}**", n=row["n"], excluded=row["n_excluded"])
     lines += ["", f"**{i18n.t('outcome.calculation', lang)}** ({detail}): {e(formula_line(ficha, row, lang))}",

@@ -22,6 +22,7 @@ from .drop import banner_text
 from .export import restore_cell
 from .figures import FIGURES, caption, figure_path
 from .labels import label, workbook_words
+from .fichas import period_text
 from .outcomes import reason_text
 from .stages import STAGES
 from .runfolder import (FINANCE_TABLES, TABLES, fixed_timestamp, read_finance, read_manifest, read_tables,
@@ -301,6 +302,8 @@ def _with_names(table: pd.DataFrame, lfm, lang: str) -> pd.DataFrame:
             table[column] = table[key].map(lambda code, names=names: names.get(code, ""))
     if "reason" in table.columns:  # the reasons the package writes, in the workbook's language
         table["reason"] = table["reason"].map(lambda reason: reason_text(reason, lang))
+    if "reference_period" in table.columns:
+        table["reference_period"] = table["reference_period"].map(lambda period: period_text(period, lang))
     missing = pd.Series("not_measured", index=table.index)
     if "value_note" in table.columns:
         missing = missing.where(table["value_note"].ne("not_applicable"), "not_applicable")
