@@ -8,7 +8,13 @@ Two kinds of message live in it:
 * **Keyed texts** written by the package (labels, annex text, the index page, figure captions, validation
   descriptions, audit rules and notes): the msgid is a stable dotted key (``status.achieved``,
   ``annex.title``) and *every* language has a msgstr. ``t(key, lang, **fields)`` returns it with its
-  ``{placeholders}`` filled in.
+  ``{placeholders}`` filled in; ``view(prefix, lang)`` gives one group as a read-only mapping. The key's first
+  part says where the text appears: ``annex.`` (the PDF annex; ``annex.finance_codes.`` names the finance
+  tables' codes), ``banner.`` (the synthetic-data warning), ``evaluation.`` and ``status.`` (labels of codes),
+  ``figure.`` (titles, axes, legends; ``figure.caption.<name>``), ``index.`` (index.html;
+  ``index.notebook.<stem>`` says what each notebook shows a reviewer), ``outcome.`` (the fichas as notebooks
+  print them), ``reason.`` (reasons and notes the package writes into the outcome tables: stored in Spanish,
+  shown in the output's language by ``outcomes.reason_text``), ``workbook.`` (the Excel workbook).
 * **Notebook prose**: the markdown cells of ``notebooks/*.ipynb`` are written in English; their msgid is the
   cell's text and their msgctxt ``notebook:<stem>``. The runner replaces each markdown cell with its
   translation before papermill executes the notebook (``translate_notebook``). English is the source

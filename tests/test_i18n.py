@@ -176,3 +176,20 @@ def test_package_holds_no_other_translation_dictionaries():
             offending[path.name] = lines
     assert not offending, f"texts per language outside the catalog: {offending}"
     assert not list((PACKAGE / "templates").glob("*.yaml")), "annex texts belong in the catalog"
+
+
+def test_reasons_the_package_writes_are_shown_in_the_output_language():
+    from evalpipe import methods
+    from evalpipe.fichas import period_text
+
+    stored = outcomes.requires_output_reason("1.1.2", "not_delivered")  # the tables hold Spanish
+    assert stored == "requiere que el producto 1.1.2 esté entregado; su estado al corte es «No entregado» (§157)"
+    assert outcomes.reason_text(stored, "en") == ('requires output 1.1.2 to be delivered; its status at the cut-off '
+                                                  'is "Not delivered" (§157)')
+    assert outcomes.reason_text(stored, "es") == stored
+    added = methods._reason("output_indicator_value_added", indicator="2.5.1.1", value="3", added="2",
+                            why=methods._reason("added"))
+    assert outcomes.reason_text(added, "en") == "output indicator 2.5.1.1 = 3 + 2 (added)"
+    assert outcomes.reason_text("institución que no es miembro", "en") == "institución que no es miembro"  # ficha text
+    assert period_text("hasta el corte (2020Q2)", "en") == "up to the cut-off (2020Q2)"
+    assert period_text("hasta 2018 (estudio de casos)", "en") == "hasta 2018 (estudio de casos)"  # ficha text
