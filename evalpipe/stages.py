@@ -216,8 +216,21 @@ def stage_key(stage_: Stage, notebook_dir: Path, package_dir: Path, parameters: 
     notebook = Path(notebook_dir) / stage_.notebook
     if stage_.derived:
         parameters = parameters | {name: _derived(name, roots) for name in stage_.derived}
+    if "lang" in parameters:  # the notebook's prose in the run's language comes from the catalog
+        parameters = parameters | {"prose": prose_digest(stage_.notebook, parameters["lang"])}
     return StageKey(sha256_bytes(notebook.read_bytes()), module_closure(notebook, package_dir), parameters,
                     input_files(stage_, roots))
+
+
+def prose_digest(notebook: str, lang: str) -> str:
+    """SHA-256 of the catalog messages a notebook shows in ``lang``: its markdown cells' translations
+    (msgctxt ``notebook:<stem>``) and the keyed ``notebook.*`` messages its code prints."""
+    from . import i18n
+
+    context = i18n.NOTEBOOK_CONTEXT.format(stem=notebook.removesuffix(".ipynb"))
+    messages = sorted((m.context or "", m.id, m.string) for m in i18n.catalog(lang)
+                      if m.id and (m.context == context or (m.context is None and str(m.id).startswith("notebook."))))
+    return sha256_bytes(json.dumps(messages).encode())
 
 
 def why_rerun(new: StageKey, old: StageKey | None, outputs_present: bool = True,

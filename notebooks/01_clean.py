@@ -27,20 +27,10 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from evalpipe.drop import load_drop
-from evalpipe.htmlsafe import escape_markdown
-from evalpipe.workspace import locate
+from evalpipe.notebook import say, show, start
 
-paths = locate(evaluation, cutoff, lang, raw_dir, processed_dir, run_dir)
-raw_dir, processed_dir, run_dir = paths.raw_dir, paths.processed_dir, paths.run_dir
-print(paths.describe())
-
-pd.set_option("display.max_columns", 30)
-pd.set_option("display.width", 160)
-drop = load_drop(Path(raw_dir), Path("."), allow_outside=allow_outside_paths)
-display(Markdown(f"**{escape_markdown(drop.banner(lang))}**" if drop.synthetic
-                 else f"Data drop: {escape_markdown(drop.drop_id)}"))
-print(f"evaluation={evaluation} cutoff={cutoff} lang={lang} drop={drop.drop_id} ({drop.data_origin}, {drop.drop_date})")
+run = start(evaluation, cutoff, lang, raw_dir, processed_dir, run_dir, allow_outside_paths)
+raw_dir, processed_dir, run_dir, drop = run.raw_dir, run.processed_dir, run.run_dir, run.drop
 
 # %% [markdown]
 # ## Every input checked first
@@ -54,11 +44,15 @@ print(f"evaluation={evaluation} cutoff={cutoff} lang={lang} drop={drop.drop_id} 
 from evalpipe.schemas import check_drop
 
 checked = check_drop(Path(raw_dir), Path("."), allow_outside=allow_outside_paths)
-print(f"checked: drop.yaml, project.yaml, {len(checked.lfm.output_indicators)} output and "
-      f"{len(checked.lfm.outcome_indicators)} outcome indicators, {len(checked.sources)} microdata sources, "
-      f"{len(checked.fichas)} fichas, {len(checked.progress_reports)} progress reports"
-      + (", the finance catalogue" if checked.finance is not None else ""))
-pd.DataFrame({"warning": checked.warnings}) if checked.warnings else print("warnings: none")
+say(lang, "notebook.clean.checked", outputs=len(checked.lfm.output_indicators),
+    outcomes=len(checked.lfm.outcome_indicators), sources=len(checked.sources), fichas=len(checked.fichas),
+    reports=len(checked.progress_reports))
+if checked.finance is not None:
+    say(lang, "notebook.clean.checked_finance")
+if checked.warnings:
+    show(pd.DataFrame({"warning": checked.warnings}), lang)
+else:
+    say(lang, "notebook.warnings_none")
 
 # %% [markdown]
 # ## What was read
@@ -71,12 +65,13 @@ from evalpipe.quarters import parse_quarter
 
 lfm = load_logframe(Path(raw_dir) / "lfm", Path("."), allow_outside=allow_outside_paths)
 cutoff_quarter = parse_quarter(cutoff)
-table, inventory, reports = progress.build_progress_table(Path(raw_dir), lfm, cutoff_quarter, Path("."), allow_outside=allow_outside_paths)
-print(f"LFM: {len(lfm.outputs)} outputs, {len(lfm.output_indicators)} output indicators")
-inventory.as_frame()
+table, inventory, reports = progress.build_progress_table(Path(raw_dir), lfm, cutoff_quarter, Path("."),
+                                                          allow_outside=allow_outside_paths)
+say(lang, "notebook.clean.lfm", outputs=len(lfm.outputs), indicators=len(lfm.output_indicators))
+show(inventory.as_frame(), lang)
 
 # %%
-progress.report_summary(reports)
+show(progress.report_summary(reports), lang)
 
 # %% [markdown]
 # ## Warnings: nothing changes silently
@@ -87,8 +82,11 @@ progress.report_summary(reports)
 
 # %%
 warnings = progress.input_warnings(table, inventory)
-print(progress.warnings_line(warnings) or "warnings: none")
-warnings
+if len(warnings):
+    print(progress.warnings_line(warnings))
+    show(warnings, lang)
+else:
+    say(lang, "notebook.warnings_none")
 
 # %% [markdown]
 # ## Cleaning rules applied
@@ -107,7 +105,7 @@ warnings
 # Counts of each flag by quarter:
 
 # %%
-progress.flag_summary(table)
+show(progress.flag_summary(table), lang)
 
 # %% [markdown]
 # ## Outcome microdata
@@ -122,7 +120,7 @@ from evalpipe import microdata
 
 micro = microdata.read_all_sources(Path(raw_dir), Path("."), allow_outside=allow_outside_paths,
                                    suite_dirs=expectations_dirs)
-microdata.sources_summary(micro)
+show(microdata.sources_summary(micro), lang)
 
 # %% [markdown]
 # ## Result
@@ -136,5 +134,6 @@ inventory.as_frame().to_csv(out_dir / "progress_reports_read.csv", index=False, 
 progress.write_input_warnings(warnings, out_dir)
 for source_table in micro.values():
     microdata.write_processed(source_table, out_dir)
-print(f"{len(table)} rows = {table['indicator_id'].nunique()} indicators x {table['quarter'].nunique()} quarters")
-table.groupby("quarter").agg(rows=("indicator_id", "size"), with_value=("value", "count"))
+say(lang, "notebook.clean.rows", rows=len(table), indicators=table["indicator_id"].nunique(),
+    quarters=table["quarter"].nunique())
+show(table.groupby("quarter").agg(rows=("indicator_id", "size"), with_value=("value", "count")), lang)

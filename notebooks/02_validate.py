@@ -25,47 +25,25 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from evalpipe.drop import load_drop
-from evalpipe.htmlsafe import escape_markdown
-from evalpipe.workspace import locate
+from evalpipe.notebook import say, show, start
 
-paths = locate(evaluation, cutoff, lang, raw_dir, processed_dir, run_dir)
-raw_dir, processed_dir, run_dir = paths.raw_dir, paths.processed_dir, paths.run_dir
-print(paths.describe())
-
-pd.set_option("display.max_columns", 30)
-pd.set_option("display.width", 160)
-drop = load_drop(Path(raw_dir), Path("."), allow_outside=allow_outside_paths)
-display(Markdown(f"**{escape_markdown(drop.banner(lang))}**" if drop.synthetic
-                 else f"Data drop: {escape_markdown(drop.drop_id)}"))
-print(f"evaluation={evaluation} cutoff={cutoff} lang={lang} drop={drop.drop_id} ({drop.data_origin}, {drop.drop_date})")
+run = start(evaluation, cutoff, lang, raw_dir, processed_dir, run_dir, allow_outside_paths, expectations_dirs=expectations_dirs)
+raw_dir, processed_dir, run_dir, drop = run.raw_dir, run.processed_dir, run.run_dir, run.drop
 
 # %%
-import json
-
-from evalpipe import cleaning, progress, validation
+from evalpipe import suites
 from evalpipe.lfm import load_logframe, load_project
-from evalpipe.quarters import parse_quarter, quarter_range
 
 lfm = load_logframe(Path(raw_dir) / "lfm", Path("."), allow_outside=allow_outside_paths)
 project = load_project(Path(raw_dir), Path("."), allow_outside=allow_outside_paths)
-table = progress.read_tidy(Path(processed_dir) / "progress_indicators.csv")
-suite = validation.find_suite("progress_indicators", expectations_dirs)
-suite_parameters = {
-    "known_indicator_ids": lfm.output_indicator_ids,
-    "project_quarters": [str(q) for q in quarter_range(project.first_quarter, project.last_quarter)],
-    "value_flags": list(cleaning.VALUE_FLAGS),
-}
-print(f"suite {suite['name']}: {len(suite['expectations'])} expectations on {len(table)} rows")
-print(f"project quarters {suite_parameters['project_quarters'][0]}..{suite_parameters['project_quarters'][-1]}")
-
-# %%
-out_dir = Path(run_dir) / "validation"
-out_dir.mkdir(parents=True, exist_ok=True)
-gx_context = validation.new_context(data_docs_dir=Path(run_dir) / "data_docs")
-outcome = validation.run_suite(table, suite, suite_parameters, context=gx_context)
-(out_dir / f"{outcome.suite}_result.json").write_text(json.dumps(outcome.result_json, indent=1, default=str), encoding="utf-8")
-outcome.summary[["expectation", "column", "description", "success", "unexpected_count"]]
+parameters = suites.progress_parameters(lfm, project)
+say(lang, "notebook.validate.quarters", first=parameters["project_quarters"][0],
+    last=parameters["project_quarters"][-1], indicators=len(parameters["known_indicator_ids"]))
+outcomes = suites.run_all(Path(raw_dir), Path(processed_dir), Path(run_dir), expectations_dirs, lfm, project, drop,
+                          cutoff, allow_outside=allow_outside_paths)
+summary, problems = suites.write_results(outcomes, Path(run_dir) / "validation", Path(processed_dir))
+progress_suite = outcomes["progress_indicators"]
+show(progress_suite.summary[["expectation", "column", "description", "success", "unexpected_count"]], lang)
 
 # %% [markdown]
 # ## Outcome microdata
@@ -76,38 +54,16 @@ outcome.summary[["expectation", "column", "description", "success", "unexpected_
 # project's life.
 
 # %%
-from evalpipe import microdata
-
-drop_parameters = {"project_start": str(project.first_quarter.start_date),
-                   "drop_date": drop.drop_date}
-outcomes_by_suite = {outcome.suite: outcome}
-for key, source in microdata.load_sources(Path(raw_dir), Path("."), allow_outside=allow_outside_paths).items():
-    frame = microdata.read_processed(Path(processed_dir), source)
-    suite_json = validation.find_suite(source.suite, expectations_dirs, "microdata")
-    outcomes_by_suite[source.suite] = validation.run_suite(frame, suite_json, drop_parameters, context=gx_context)
-if (Path(raw_dir) / "finance").is_dir():  # the budget and the ILO financial reports (issue of finance)
-    from evalpipe import finance
-
-    fin = finance.load_finance(Path(raw_dir), lfm, parse_quarter(cutoff), Path("."), allow_outside=allow_outside_paths)
-    finance_parameters = finance.suite_parameters(fin, lfm)
-    for name, frame in (("finance_budget", fin.budget), ("finance_reports", fin.reports)):
-        outcomes_by_suite[name] = validation.run_suite(frame, validation.find_suite(name, expectations_dirs, "finance"),
-                                                       finance_parameters, context=gx_context)
-validation.build_data_docs(gx_context)
-summary = pd.concat([o.summary for o in outcomes_by_suite.values()], ignore_index=True)
-problems = pd.concat([o.problems for o in outcomes_by_suite.values()], ignore_index=True)
-summary.to_csv(out_dir / "summary.csv", index=False, lineterminator="\n")
-progress.read_input_warnings(Path(processed_dir)).to_csv(out_dir / "input_warnings.csv", index=False,
-                                                         lineterminator="\n")
-problems.to_csv(out_dir / "problems.csv", index=False, lineterminator="\n")
-summary.groupby("suite").agg(expectations=("success", "size"), met=("success", "sum"))
+show(summary.groupby("suite").agg(expectations=("success", "size"), met=("success", "sum")), lang)
 
 # %% [markdown]
 # ## Result
 
 # %%
-for name, result in outcomes_by_suite.items():
-    print(f"{name}: {'PASSED' if result.success else 'FAILED'} "
-          f"({int(result.summary['success'].sum())} of {len(result.summary)} expectations met)")
-for result in outcomes_by_suite.values():
-    validation.raise_on_failure(result, details_path=str(out_dir / "problems.csv"))
+from evalpipe import validation
+
+for name, result in outcomes.items():
+    say(lang, "notebook.validate.passed" if result.success else "notebook.validate.failed", suite=name,
+        met=int(result.summary["success"].sum()), total=len(result.summary))
+for result in outcomes.values():
+    validation.raise_on_failure(result, details_path=str(Path(run_dir) / "validation" / "problems.csv"))

@@ -31,25 +31,14 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from evalpipe.drop import load_drop
-from evalpipe.htmlsafe import escape_markdown
-from evalpipe.workspace import locate
+from evalpipe.notebook import say, show, start
 
-paths = locate(evaluation, cutoff, lang, raw_dir, processed_dir, run_dir)
-raw_dir, processed_dir, run_dir = paths.raw_dir, paths.processed_dir, paths.run_dir
-print(paths.describe())
-
-pd.set_option("display.max_columns", 30)
-pd.set_option("display.width", 160)
-drop = load_drop(Path(raw_dir), Path("."), allow_outside=allow_outside_paths)
-display(Markdown(f"**{escape_markdown(drop.banner(lang))}**" if drop.synthetic
-                 else f"Data drop: {escape_markdown(drop.drop_id)}"))
-print(f"evaluation={evaluation} cutoff={cutoff} lang={lang} drop={drop.drop_id} ({drop.data_origin}, {drop.drop_date})")
+run = start(evaluation, cutoff, lang, raw_dir, processed_dir, run_dir, allow_outside_paths)
+raw_dir, processed_dir, run_dir, drop = run.raw_dir, run.processed_dir, run.run_dir, run.drop
 
 # %%
 from evalpipe import outputs, progress
 from evalpipe.export import write_table
-from evalpipe.labels import label
 from evalpipe.lfm import load_logframe
 from evalpipe.quarters import parse_quarter
 
@@ -58,34 +47,30 @@ table = progress.read_tidy(Path(processed_dir) / "progress_indicators.csv")
 cutoff_quarter = parse_quarter(cutoff)
 indicators = outputs.compute_output_indicators(table, lfm, cutoff_quarter)
 status = outputs.compute_output_status(indicators, lfm)
-print(f"{len(indicators)} output indicators, {len(status)} outputs at the cut-off {cutoff}")
+say(lang, "notebook.outputs.read", rows=len(table), indicators=len(indicators), outputs=len(status), cutoff=cutoff)
 
 # %% [markdown]
 # ## Output indicators at the cut-off
 
 # %%
-view = indicators[["output_id", "indicator_id", "baseline", "current", "target", "progress_pct", "status", "value_quarter"]].copy()
-view["status"] = view["status"].map(lambda code: label(code, lang))
-view
+show(indicators[["output_id", "indicator_id", "baseline", "current", "target", "progress_pct", "status",
+                 "value_quarter"]], lang, lfm=lfm)
 
 # %% [markdown]
 # ## Status counts
 
 # %%
-counts = outputs.status_counts(indicators, outputs.INDICATOR_STATUSES)
-counts.assign(label=counts["status"].map(lambda code: label(code, lang)))
+show(outputs.status_counts(indicators, outputs.INDICATOR_STATUSES), lang)
 
 # %% [markdown]
 # ## Output status (§155)
 
 # %%
-status_view = status.copy()
-status_view["label"] = status_view["status"].map(lambda code: label(code, lang))
-status_view
+show(status[["component_id", "output_id", "status", "n_indicators", "n_achieved", "n_in_progress", "n_no_progress",
+             "n_not_measured", "covid_risk", "scheduled_after_cutoff"]], lang, lfm=lfm)
 
 # %%
-counts = outputs.status_counts(status, outputs.OUTPUT_STATUSES)
-counts.assign(label=counts["status"].map(lambda code: label(code, lang)))
+show(outputs.status_counts(status, outputs.OUTPUT_STATUSES), lang)
 
 # %% [markdown]
 # ## Result

@@ -29,51 +29,43 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from evalpipe.drop import load_drop
-from evalpipe.htmlsafe import escape_markdown
-from evalpipe.workspace import locate
+from evalpipe.notebook import say, show, start
 
-paths = locate(evaluation, cutoff, lang, raw_dir, processed_dir, run_dir)
-raw_dir, processed_dir, run_dir = paths.raw_dir, paths.processed_dir, paths.run_dir
-print(paths.describe())
-
-pd.set_option("display.max_columns", 30)
-pd.set_option("display.width", 160)
-drop = load_drop(Path(raw_dir), Path("."), allow_outside=allow_outside_paths)
-display(Markdown(f"**{escape_markdown(drop.banner(lang))}**" if drop.synthetic
-                 else f"Data drop: {escape_markdown(drop.drop_id)}"))
-print(f"evaluation={evaluation} cutoff={cutoff} lang={lang} drop={drop.drop_id} ({drop.data_origin}, {drop.drop_date})")
+run = start(evaluation, cutoff, lang, raw_dir, processed_dir, run_dir, allow_outside_paths, suppression_threshold=suppression_threshold)
+raw_dir, processed_dir, run_dir, drop = run.raw_dir, run.processed_dir, run.run_dir, run.drop
 
 # %%
 from evalpipe import fichas as fichas_module, methods, microdata, outcomes
+from evalpipe.consistency import read_indicator_tables
 from evalpipe.export import write_table
-from evalpipe.labels import label
 from evalpipe.lfm import load_logframe
-from evalpipe.privacy import suppress_small_counts
+from evalpipe.privacy import public_exclusions, sensitive_indicators, suppress_small_counts
 from evalpipe.quarters import parse_quarter
 
 lfm = load_logframe(Path(raw_dir) / "lfm", Path("."), allow_outside=allow_outside_paths)
 sources = microdata.load_sources(Path(raw_dir), Path("."), allow_outside=allow_outside_paths)
 tables = {key: microdata.read_processed(Path(processed_dir), source) for key, source in sources.items()}
-output_indicators = pd.read_csv(Path(run_dir) / "tables" / "output_indicators.csv", dtype={"output_id": str, "indicator_id": str})
-output_status = pd.read_csv(Path(run_dir) / "tables" / "output_status.csv", dtype={"output_id": str, "component_id": str})
-fichas = fichas_module.load_fichas(Path(raw_dir), sources, lfm.outcome_indicators, Path("."), lfm=lfm, allow_outside=allow_outside_paths)
-context = methods.Context(parse_quarter(cutoff), tables, {k: s.column_names for k, s in sources.items()}, output_indicators)
+stage_tables = read_indicator_tables(Path(run_dir) / "tables")
+output_indicators, output_status = stage_tables["output_indicators"], stage_tables["output_status"]
+fichas = fichas_module.load_fichas(Path(raw_dir), sources, lfm.outcome_indicators, Path("."), lfm=lfm,
+                                   allow_outside=allow_outside_paths)
+context = methods.Context(parse_quarter(cutoff), tables, {k: s.column_names for k, s in sources.items()},
+                          output_indicators)
 indicators, exclusions, results = outcomes.compute_outcome_indicators(
     fichas, context, lfm.outcome_indicators, output_status, {k: s.file for k, s in sources.items()})
 status = outcomes.compute_outcome_status(indicators, lfm.outcomes)
+sensitive = sensitive_indicators(fichas, sources)
 origins = indicators["origin"].value_counts().to_dict()
-print(f"{len(fichas)} fichas ({origins.get('annex_14', 0)} from Annex 14, {origins.get('reconstructed', 0)} reconstructed); "
-      f"{len(sources)} microdata sources; cut-off {cutoff}")
+say(lang, "notebook.outcomes.read", fichas=len(fichas), annex_14=origins.get("annex_14", 0),
+    reconstructed=origins.get("reconstructed", 0), sources=len(sources), cutoff=cutoff)
 
 # %% [markdown]
 # ## Outcome indicators at the cut-off
 
 # %%
-view = indicators[["outcome_id", "indicator_id", "unit", "baseline", "current", "target", "numerator",
-                   "denominator", "n", "n_excluded", "status", "method", "origin"]].copy()
-view["status"] = view["status"].map(lambda code: label(code, lang))
-view
+show(indicators[["outcome_id", "indicator_id", "unit", "baseline", "current", "target", "numerator", "denominator",
+                 "n", "n_excluded", "status", "method", "origin", "value_note"]], lang, lfm=lfm,
+     suppress="n_excluded", sensitive=indicators["indicator_id"].isin(sensitive), threshold=suppression_threshold)
 
 # %% [markdown]
 # ## Status counts: indicators and outcomes (§157, §158)
@@ -81,12 +73,10 @@ view
 # %%
 from evalpipe.outputs import INDICATOR_STATUSES, status_counts
 
-counts = status_counts(indicators, INDICATOR_STATUSES)
-counts.assign(label=counts["status"].map(lambda code: label(code, lang)))
+show(status_counts(indicators, INDICATOR_STATUSES), lang)
 
 # %%
-status_view = status.assign(label=status["status"].map(lambda code: label(code, lang)))
-status_view
+show(status, lang, lfm=lfm)
 
 # %% [markdown]
 # ## Each ficha: formula, numbers, exclusions
@@ -94,17 +84,19 @@ status_view
 # as `<5`.
 
 # %%
+by_id = indicators.set_index("indicator_id")
 for indicator_id, ficha in fichas.items():
-    row = indicators.set_index("indicator_id").loc[indicator_id].to_dict() | {"indicator_id": indicator_id}
+    row = by_id.loc[indicator_id].to_dict() | {"indicator_id": indicator_id}
     display(Markdown(outcomes.ficha_markdown(ficha, row, results[indicator_id], lang)))
     excluded = exclusions[exclusions["indicator_id"] == indicator_id][["reason", "n"]]
     if len(excluded):
-        display(excluded.reset_index(drop=True))
+        show(excluded.rename(columns={"reason": "exclusion_reason"}), lang, suppress="n",
+             threshold=suppression_threshold, sensitive=pd.Series(indicator_id in sensitive, index=excluded.index))
     detail = results[indicator_id].detail
     if detail is not None and len(detail):
-        if ficha.source_key and sources[ficha.source_key].sensitive:
-            detail, hidden = suppress_small_counts(detail, suppression_threshold)
-        display(detail)
+        if indicator_id in sensitive:
+            detail, _ = suppress_small_counts(detail, suppression_threshold)
+        show(detail, lang, strict_headers=False)  # columns named by the ficha's data
 
 # %% [markdown]
 # ## Result
@@ -112,12 +104,9 @@ for indicator_id, ficha in fichas.items():
 # that concern child victims or residents are published as `<threshold`.
 
 # %%
-from evalpipe.privacy import suppress_where
-
-sensitive = {i for i, f in fichas.items() if f.source_key and sources[f.source_key].sensitive}
-public_exclusions, hidden = suppress_where(exclusions, exclusions["indicator_id"].isin(sensitive), "n",
-                                           suppression_threshold)
-print(f"{hidden} small counts suppressed (threshold {suppression_threshold})")
+published_exclusions, hidden = public_exclusions(exclusions, fichas, sources, suppression_threshold)
+say(lang, "notebook.outcomes.suppressed", hidden=hidden, threshold=suppression_threshold)
 tables_dir = Path(run_dir) / "tables"
-for name, frame in {"outcome_indicators": indicators, "outcome_status": status, "outcome_exclusions": public_exclusions}.items():
+for name, frame in {"outcome_indicators": indicators, "outcome_status": status,
+                    "outcome_exclusions": published_exclusions}.items():
     print(write_table(frame, tables_dir / f"{name}.csv", drop))

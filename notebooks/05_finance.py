@@ -26,20 +26,10 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from evalpipe.drop import load_drop
-from evalpipe.htmlsafe import escape_markdown
-from evalpipe.workspace import locate
+from evalpipe.notebook import say, show, start
 
-paths = locate(evaluation, cutoff, lang, raw_dir, processed_dir, run_dir)
-raw_dir, processed_dir, run_dir = paths.raw_dir, paths.processed_dir, paths.run_dir
-print(paths.describe())
-
-pd.set_option("display.max_columns", 30)
-pd.set_option("display.width", 160)
-drop = load_drop(Path(raw_dir), Path("."), allow_outside=allow_outside_paths)
-display(Markdown(f"**{escape_markdown(drop.banner(lang))}**" if drop.synthetic
-                 else f"Data drop: {escape_markdown(drop.drop_id)}"))
-print(f"evaluation={evaluation} cutoff={cutoff} lang={lang} drop={drop.drop_id} ({drop.data_origin}, {drop.drop_date})")
+run = start(evaluation, cutoff, lang, raw_dir, processed_dir, run_dir, allow_outside_paths)
+raw_dir, processed_dir, run_dir, drop = run.raw_dir, run.processed_dir, run.run_dir, run.drop
 
 # %%
 from evalpipe import finance
@@ -49,31 +39,30 @@ from evalpipe.quarters import parse_quarter
 
 lfm = load_logframe(Path(raw_dir) / "lfm", Path("."), allow_outside=allow_outside_paths)
 fin = finance.load_finance(Path(raw_dir), lfm, parse_quarter(cutoff), Path("."), allow_outside=allow_outside_paths)
-print(f"currency {fin.currency}; {len(fin.budget)} budget cells; {len(fin.reports)} report cells")
-fin.inventory
+say(lang, "notebook.finance.read", currency=fin.currency, budget=len(fin.budget), reports=len(fin.reports))
+show(fin.inventory, lang)
 
 # %% [markdown]
 # ## What «programado» means in each column
 # The report's header is ambiguous; the arithmetic supports this reading.
 
 # %%
-finance.programmed_meaning(fin)
+show(finance.programmed_meaning(fin), lang)
 
 # %% [markdown]
 # ## The sums a reviewer checks by hand
-# Tolerance: {}.
 
 # %%
 checks = finance.reconcile(fin)
-print("tolerance:", finance.TOLERANCE)
-checks.groupby(["rule", "passed"]).size().rename("checks").reset_index()
+say(lang, "notebook.finance.tolerance", raw=finance.RAW_UNIT, published=finance.PUBLISHED_UNIT, currency=fin.currency)
+show(checks.groupby(["rule", "passed"]).size().rename("checks").reset_index(), lang)
 
 # %% [markdown]
 # ## Execution by component (Finding 13, §179)
 
 # %%
 tables = finance.compute_tables(fin)
-finance.execution_by_component(tables["financial_execution"])
+show(finance.execution_by_component(tables["financial_execution"]), lang)
 
 # %% [markdown]
 # ## Annex 19: programmed, executed to the cut-off, execution %, 2021 programme, balance
@@ -81,14 +70,17 @@ finance.execution_by_component(tables["financial_execution"])
 # %%
 execution = tables["financial_execution"]
 cumulative = execution[execution["period"].isin(["acumulado", "2021", "saldos"])]
-cumulative.pivot_table(index=["line", "line_name_es"], columns=["period", "measure"], values="value_rounded", sort=False)
+name_column = "line_name_en" if lang == "en" else "line_name_es"
+show(cumulative.pivot_table(index=["line", name_column], columns=["period", "measure"], values="value_rounded",
+                            sort=False), lang)
 
 # %% [markdown]
 # ## Budget (Tables 3–6)
 
 # %%
 budget = tables["budget"]
-budget.pivot_table(index=["version", "line"], columns=["period", "measure"], values="value_rounded", sort=False)
+show(budget.pivot_table(index=["version", "line"], columns=["period", "measure"], values="value_rounded", sort=False),
+     lang)
 
 # %% [markdown]
 # ## Result

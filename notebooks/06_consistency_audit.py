@@ -25,54 +25,32 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from evalpipe.drop import load_drop
-from evalpipe.htmlsafe import escape_markdown
-from evalpipe.workspace import locate
+from evalpipe.notebook import say, show, start
 
-paths = locate(evaluation, cutoff, lang, raw_dir, processed_dir, run_dir)
-raw_dir, processed_dir, run_dir = paths.raw_dir, paths.processed_dir, paths.run_dir
-print(paths.describe())
-
-pd.set_option("display.max_columns", 30)
-pd.set_option("display.width", 160)
-drop = load_drop(Path(raw_dir), Path("."), allow_outside=allow_outside_paths)
-display(Markdown(f"**{escape_markdown(drop.banner(lang))}**" if drop.synthetic
-                 else f"Data drop: {escape_markdown(drop.drop_id)}"))
-print(f"evaluation={evaluation} cutoff={cutoff} lang={lang} drop={drop.drop_id} ({drop.data_origin}, {drop.drop_date})")
+run = start(evaluation, cutoff, lang, raw_dir, processed_dir, run_dir, allow_outside_paths)
+raw_dir, processed_dir, run_dir, drop = run.raw_dir, run.processed_dir, run.run_dir, run.drop
 
 # %%
-from evalpipe import audit
+from evalpipe import consistency
 from evalpipe.export import write_table
 from evalpipe.lfm import load_logframe
 
 lfm = load_logframe(Path(raw_dir) / "lfm", Path("."), allow_outside=allow_outside_paths)
 tables = Path(run_dir) / "tables"
-indicators = pd.read_csv(tables / "output_indicators.csv", dtype={"output_id": str, "indicator_id": str})
-status = pd.read_csv(tables / "output_status.csv", dtype={"output_id": str, "component_id": str})
-outcome_indicators = pd.read_csv(tables / "outcome_indicators.csv", dtype={"outcome_id": str, "indicator_id": str})
-outcome_status = pd.read_csv(tables / "outcome_status.csv", dtype={"outcome_id": str, "component_id": str})
-lfm_counts = {"outputs": len(lfm.outputs), "output_indicators": len(lfm.output_indicators),
-              "outcomes": len(lfm.outcomes), "outcome_indicators": len(lfm.outcome_indicators)}
-findings = audit.consistency_audit(Path(raw_dir), indicators, status, lfm_counts, outcome_indicators, outcome_status)
-if (tables / "financial_execution.csv").exists():
-    from evalpipe import finance
-
-    finance_rows = finance.audit_finance(Path(raw_dir) / "published_report", finance.read_tables(tables))
-    findings = pd.concat([findings, pd.DataFrame(finance_rows, columns=findings.columns)], ignore_index=True)
-print(f"{len(findings)} differences between the published report and the computed tables")
+findings = consistency.findings(Path(raw_dir), tables, lfm)
+say(lang, "notebook.audit.found", n=len(findings))
 
 # %% [markdown]
 # ## Differences by check
 
 # %%
-findings.groupby(["check", "source"]).size().rename("n").reset_index() if len(findings) else findings
+show(findings.groupby(["check", "source"]).size().rename("n_findings").reset_index(), lang)
 
 # %% [markdown]
 # ## Every difference
 
 # %%
-pd.set_option("display.max_colwidth", 120)
-findings[["source", "item_id", "field", "published_value", "computed_value", "note"]]
+show(findings[["source", "item_id", "field", "published_value", "computed_value", "note"]], lang)
 
 # %%
 print(write_table(findings, tables / "consistency_audit.csv", drop))

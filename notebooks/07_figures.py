@@ -23,20 +23,10 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from evalpipe.drop import load_drop
-from evalpipe.htmlsafe import escape_markdown
-from evalpipe.workspace import locate
+from evalpipe.notebook import say, show, start
 
-paths = locate(evaluation, cutoff, lang, raw_dir, processed_dir, run_dir)
-raw_dir, processed_dir, run_dir = paths.raw_dir, paths.processed_dir, paths.run_dir
-print(paths.describe())
-
-pd.set_option("display.max_columns", 30)
-pd.set_option("display.width", 160)
-drop = load_drop(Path(raw_dir), Path("."), allow_outside=allow_outside_paths)
-display(Markdown(f"**{escape_markdown(drop.banner(lang))}**" if drop.synthetic
-                 else f"Data drop: {escape_markdown(drop.drop_id)}"))
-print(f"evaluation={evaluation} cutoff={cutoff} lang={lang} drop={drop.drop_id} ({drop.data_origin}, {drop.drop_date})")
+run = start(evaluation, cutoff, lang, raw_dir, processed_dir, run_dir, allow_outside_paths)
+raw_dir, processed_dir, run_dir, drop = run.raw_dir, run.processed_dir, run.run_dir, run.drop
 
 # %%
 import json
@@ -45,13 +35,13 @@ from IPython.display import Image
 
 from evalpipe import figures
 
-run = Path(run_dir)
-manifest = json.loads((run / "reproducibility.json").read_text(encoding="utf-8"))
-written = figures.make_all_figures(run, Path(processed_dir), lang, manifest=manifest)
-print(f"{len(written)} figure files in figures/")
+run_path = Path(run_dir)
+manifest = json.loads((run_path / "reproducibility.json").read_text(encoding="utf-8"))
+written = figures.make_all_figures(run_path, Path(processed_dir), lang, manifest=manifest)
 pictures = sorted(p for p in written if p.suffix == ".png")
-[p.name for p in pictures]
+say(lang, "notebook.figures.written", files=len(written), figures=len(pictures))
 
 # %%
-for picture in pictures[:3]:
+for picture in pictures:
+    display(Markdown(f"`figures/{picture.name}`"))
     display(Image(filename=str(picture)))

@@ -24,20 +24,10 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from evalpipe.drop import load_drop
-from evalpipe.htmlsafe import escape_markdown
-from evalpipe.workspace import locate
+from evalpipe.notebook import say, show, start
 
-paths = locate(evaluation, cutoff, lang, raw_dir, processed_dir, run_dir)
-raw_dir, processed_dir, run_dir = paths.raw_dir, paths.processed_dir, paths.run_dir
-print(paths.describe())
-
-pd.set_option("display.max_columns", 30)
-pd.set_option("display.width", 160)
-drop = load_drop(Path(raw_dir), Path("."), allow_outside=allow_outside_paths)
-display(Markdown(f"**{escape_markdown(drop.banner(lang))}**" if drop.synthetic
-                 else f"Data drop: {escape_markdown(drop.drop_id)}"))
-print(f"evaluation={evaluation} cutoff={cutoff} lang={lang} drop={drop.drop_id} ({drop.data_origin}, {drop.drop_date})")
+run = start(evaluation, cutoff, lang, raw_dir, processed_dir, run_dir, allow_outside_paths)
+raw_dir, processed_dir, run_dir, drop = run.raw_dir, run.processed_dir, run.run_dir, run.drop
 
 # %%
 import json
@@ -45,12 +35,14 @@ import time
 
 from evalpipe import annex, reviewer
 
-run = Path(run_dir)
-manifest = json.loads((run / "reproducibility.json").read_text(encoding="utf-8"))
+run_path = Path(run_dir)
+manifest = json.loads((run_path / "reproducibility.json").read_text(encoding="utf-8"))
 started = time.perf_counter()
-pdf = annex.build_annex(run, Path(raw_dir), lang, manifest=manifest)
-print(f"{pdf.name}: {pdf.stat().st_size / 1024:.0f} KiB, built in {time.perf_counter() - started:.1f} s")
+pdf = annex.build_annex(run_path, Path(raw_dir), lang, manifest=manifest)
+say(lang, "notebook.annex.pdf", name=pdf.name, kib=round(pdf.stat().st_size / 1024),
+    seconds=round(time.perf_counter() - started, 1))
 
 # %%
-print(reviewer.write_workbook(run, lang, manifest=manifest, raw_dir=Path(raw_dir)).name)
-print(reviewer.write_index_html(run, lang, manifest=manifest).name)
+say(lang, "notebook.annex.written", name=reviewer.write_workbook(run_path, lang, manifest=manifest,
+                                                                 raw_dir=Path(raw_dir)).name)
+say(lang, "notebook.annex.written", name=reviewer.write_index_html(run_path, lang, manifest=manifest).name)
