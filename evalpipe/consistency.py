@@ -8,14 +8,18 @@ from pathlib import Path
 import pandas as pd
 
 
-def read_indicator_tables(tables_dir: Path) -> dict[str, pd.DataFrame]:
-    """The output and outcome tables of a run, codes kept as text."""
+OUTPUT_TABLES = ("output_indicators", "output_status")
+INDICATOR_TABLES = (*OUTPUT_TABLES, "outcome_indicators", "outcome_status")
+
+
+def read_indicator_tables(tables_dir: Path, names: tuple[str, ...] = INDICATOR_TABLES) -> dict[str, pd.DataFrame]:
+    """The output and outcome tables of a run named in ``names``, codes kept as text."""
     tables_dir = Path(tables_dir)
     codes = {"output_indicators": {"output_id": str, "indicator_id": str},
              "output_status": {"output_id": str, "component_id": str},
              "outcome_indicators": {"outcome_id": str, "indicator_id": str},
              "outcome_status": {"outcome_id": str, "component_id": str}}
-    return {name: pd.read_csv(tables_dir / f"{name}.csv", dtype=dtypes) for name, dtypes in codes.items()}
+    return {name: pd.read_csv(tables_dir / f"{name}.csv", dtype=codes[name]) for name in names}
 
 
 def findings(raw_dir: Path, tables_dir: Path, lfm) -> pd.DataFrame:
