@@ -125,13 +125,11 @@ def row_reasons(frame: pd.DataFrame) -> pd.Series:
 def _text(value: object, lang: str) -> object:
     if isinstance(value, bool):
         return workbook_label("yes" if value else "no", lang)
-    if isinstance(value, float) and math.isfinite(value):
-        if value == int(value):
-            return f"{int(value):,}".replace(",", "\u202f" if lang == "es" else ",")
-        text = f"{value:,.2f}".rstrip("0").rstrip(".")
-        return text.translate(str.maketrans({",": "\u202f", ".": ","})) if lang == "es" else text
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}".replace(",", "\u202f" if lang == "es" else ",")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        # numbers as the run's language writes them (CLDR rules through Babel: 1.234,5 / 1,234.5)
+        from babel.numbers import format_decimal
+
+        return format_decimal(value, format="#,##0.##", locale=lang)
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     return value

@@ -58,6 +58,7 @@ SAME_IN_BOTH = {
     "annex.software",  # Software (a Spanish word too)
     "annex.finance_table",  # {table}: {measure}
     "figure.usd",  # USD
+    "notebook.col.total", "notebook.col.2021",  # Total; a year
     "workbook.no",  # No
     "workbook.report_validation_summary",  # — (no table of the report)
 }

@@ -24,7 +24,7 @@ def _cells(nb) -> list[tuple[str, str]]:
 
 
 def test_every_stage_notebook_has_its_script():
-    assert len(NOTEBOOKS) == 8
+    assert len(NOTEBOOKS) == 9  # eight stages and the comparison of two runs (09_compare)
     for path in NOTEBOOKS:
         assert path.with_suffix(".py").exists(), f"{path.name} has no paired script: run {RESYNC}"
     assert 'formats = "ipynb,py:percent"' in (ROOT / "notebooks" / "jupytext.toml").read_text(encoding="utf-8")
