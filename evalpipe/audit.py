@@ -381,7 +381,8 @@ def item_text(item: str, lang: str) -> str:
 def field_text(field: str, lang: str, finance_words=None) -> str:
     """The compared field in words (the workbook's words for it); a finance field "<period> <measure>" with the
     finance tables' words."""
-    for key in (f"workbook.field_{field}", f"audit.field.{field}"):
+    shown = {"n_total": "total"}.get(field, field)  # a narrative's total is the workbook's "total"
+    for key in (f"workbook.field_{shown}", f"audit.field.{shown}"):
         if i18n.has(key, lang):
             return i18n.t(key, lang)
     words = finance_words or {}

@@ -259,7 +259,7 @@ def test_the_workbook_has_no_machine_code_and_no_english_in_spanish(run):
     assert not [f for f in _catalog_english() if f in spanish]
     assert not _words(spanish) & ENGLISH_WORDS, _context(spanish, _words(spanish) & ENGLISH_WORDS)
     english = _without(_workbook_text(run / "annex_tables_en.xlsx", identifiers), _quotations(run))
-    assert "su estado al corte es" not in english and "its status at the cut-off is 'Not delivered'" in english
+    assert "su estado al corte es" not in english and 'its status at the cut-off is "Not delivered"' in english
 
 
 # ---------------------------------------------------------------------- catalog-backed texts --
