@@ -328,7 +328,7 @@ def _input_warnings(path: Path, lang: str) -> list[dict]:
 
 
 def _audit(findings: pd.DataFrame, lang: str) -> list[dict]:
-    """Section 7: every audit row in ``lang`` (audit.in_words), each quotation of the report marked."""
+    """Section 7: every audit row in ``lang`` (audit.in_words): rules, notes, places, fields and values in words."""
     columns = ("check", "source", "item_id", "field", "published_value", "computed_value", "rule", "note")
     shown = audit_in_words(findings, lang, _t(lang)["finance_codes"])
     return [{c: _text(r[c]) for c in columns} for r in shown.to_dict("records")]

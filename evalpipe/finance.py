@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 from . import cleaning
-from .audit import AUDIT_COLUMNS, finding
+from .audit import finding
 from .errors import InputError
 from .outputs import round_half_up
 from .quarters import Quarter, find_quarter, parse_quarter, quarter_from_period, quarter_range
@@ -998,7 +998,8 @@ def audit_finance(published_dir: Path, computed: dict[str, pd.DataFrame]) -> lis
             continue
         rule = "amount_from_raw_files"
         if row.unit == "%":
-            rule = "pct_is_executed_over_programmed" if cell.measure == "execution_pct" else "share_is_amount_over_total"
+            rule = ("pct_is_executed_over_programmed" if cell.measure == "execution_pct"
+                    else "share_is_amount_over_total")
         if pd.isna(row.value_rounded):
             note, fields = "share_of_nothing", {"numerator": f"{row.numerator:,.0f}",
                                                 "denominator": f"{row.denominator:,.0f}"}
