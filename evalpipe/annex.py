@@ -20,15 +20,18 @@ import pandas as pd
 import yaml
 
 from . import __version__, i18n
+from .audit import in_words as audit_in_words
 from .drop import banner_text, sha256_file
 from .export import restore_cell
 from .fichas import Ficha, load_fichas, period_text
 from .figures import FIGURES, caption, figure_path, id_key
-from .finance import pivot_blocks
+from .finance import GROUPINGS, pivot_blocks
 from .labels import label, workbook_words
 from .lfm import Logframe, load_logframe, load_project
 from .microdata import load_sources
 from .outcomes import NOT_APPLICABLE, OUTCOME_STATUSES, reason_text
+from .progress import warning_text
+from .validation import description_text
 from .outputs import INDICATOR_STATUSES, OUTPUT_STATUSES, round_half_up, status_counts
 from .runfolder import (FINANCE_TABLES, TABLES, fixed_timestamp, lang_suffix, read_finance, read_manifest, read_tables,
                         run_lang)
@@ -131,21 +134,26 @@ def _summary(tables: dict[str, pd.DataFrame], lang: str) -> list[dict]:
     ]
 
 
-def _name(frame: pd.DataFrame, key: str, lang: str) -> dict[str, str]:
+def _named(frame: pd.DataFrame, key: str, lang: str) -> dict[str, tuple[str, str]]:
+    """Each code's name in ``lang`` where the logframe has it (``name_en``), else in Spanish: (name, its language)."""
     column = f"name_{lang}" if f"name_{lang}" in frame.columns else "name_es"
-    return {k: (n or fallback) for k, n, fallback in zip(frame[key], frame[column], frame["name_es"])}
+    out = {}
+    for k, name, spanish in zip(frame[key], frame[column].fillna(""), frame["name_es"].fillna("")):
+        out[k] = (name, lang) if name else (spanish, "es")
+    return out
 
 
 def _output_dashboard(tables: dict[str, pd.DataFrame], lfm: Logframe, lang: str) -> list[dict]:
     """Annex 16: per output, its indicators with current value, target, progress and status."""
-    output_names = _name(lfm.outputs, "output_id", lang)
+    output_names = _named(lfm.outputs, "output_id", lang)
     indicator_names = dict(zip(lfm.output_indicators["indicator_id"], lfm.output_indicators["name_es"]))
     indicators = tables["output_indicators"]
     rows = []
     for output_id in sorted(indicators["output_id"].unique(), key=id_key):
         group = indicators[indicators["output_id"] == output_id].sort_values(
             "indicator_id", key=lambda s: s.map(id_key), kind="stable")
-        rows.append({"id": output_id, "name": output_names.get(output_id, ""), "indicators": [{
+        name, name_lang = output_names.get(output_id, ("", lang))
+        rows.append({"id": output_id, "name": name, "name_lang": name_lang, "indicators": [{
             "id": r.indicator_id, "name": indicator_names.get(r.indicator_id, ""),
             "current": format_number(r.current), "target": format_number(r.target),
             "progress": "—" if pd.isna(r.progress_pct) else f"{format_number(round_half_up(r.progress_pct), 0)} %",
@@ -154,11 +162,12 @@ def _output_dashboard(tables: dict[str, pd.DataFrame], lfm: Logframe, lang: str)
     return rows
 
 
-def _status_table(table: pd.DataFrame, key: str, names: dict[str, str], lang: str) -> list[dict]:
+def _status_table(table: pd.DataFrame, key: str, names: dict[str, tuple[str, str]], lang: str) -> list[dict]:
     """Table 1 / Table 2: each output or outcome, its status and the counts of its indicators' statuses."""
     rows = []
     for r in table.sort_values(key, key=lambda s: s.map(id_key), kind="stable").to_dict("records"):
-        rows.append({"id": r[key], "name": names.get(r[key], ""), "status": _status(r["status"], lang),
+        name, name_lang = names.get(r[key], ("", lang))
+        rows.append({"id": r[key], "name": name, "name_lang": name_lang, "status": _status(r["status"], lang),
                      "mark": bool(r.get("scheduled_after_cutoff", False)),
                      "counts": [format_number(r[c], 0) for c in
                                 ("n_indicators", "n_achieved", "n_in_progress", "n_no_progress", "n_not_measured")]})
@@ -167,14 +176,15 @@ def _status_table(table: pd.DataFrame, key: str, names: dict[str, str], lang: st
 
 def _outcome_dashboard(tables: dict[str, pd.DataFrame], lfm: Logframe, lang: str) -> list[dict]:
     """Annex 17: per outcome, its indicators with baseline, current value, target and status."""
-    outcome_names = _name(lfm.outcomes, "outcome_id", lang)
+    outcome_names = _named(lfm.outcomes, "outcome_id", lang)
     indicator_names = dict(zip(lfm.outcome_indicators["indicator_id"], lfm.outcome_indicators["name_es"]))
     indicators = tables["outcome_indicators"]
     rows = []
     for outcome_id in sorted(indicators["outcome_id"].unique(), key=id_key):
         group = indicators[indicators["outcome_id"] == outcome_id].sort_values(
             "indicator_id", key=lambda s: s.map(id_key), kind="stable")
-        rows.append({"id": outcome_id, "name": outcome_names.get(outcome_id, ""), "indicators": [{
+        name, name_lang = outcome_names.get(outcome_id, ("", lang))
+        rows.append({"id": outcome_id, "name": name, "name_lang": name_lang, "indicators": [{
             "id": r.indicator_id, "name": indicator_names.get(r.indicator_id, ""),
             "baseline": _with_unit(r.baseline, r.unit), "current": _with_unit(r.current, r.unit),
             "target": _with_unit(r.target, r.unit), "status": _status(r.status, lang),
@@ -280,7 +290,10 @@ def _finance(finance: dict[str, pd.DataFrame] | None, lang: str) -> dict:
 
 
 def _line_label(code: str, name: str) -> str:
-    """"A Personal"; a line whose name is its code (e.g. TOTAL) is named once."""
+    """"A Personal"; a line whose name is its code (e.g. TOTAL) is named once, and a grouping of lines
+    (finance.GROUPINGS: OUTPUTS, NO_OUTPUTS) by its name alone."""
+    if code in GROUPINGS and name:
+        return name
     return code if name in ("", code) else f"{code} {name}"
 
 
@@ -291,23 +304,34 @@ def _validation(summary: pd.DataFrame, lang: str) -> dict:
         met = int(group["success"].sum())
         suites.append({"suite": suite, "n": str(len(group)), "met": str(met), "failed": str(len(group) - met)})
     return {"suites": suites, "rows": [{
-        "suite": r.suite, "expectation": r.expectation, "column": _text(r.column), "description": _text(r.description),
+        "suite": r.suite, "expectation": r.expectation, "column": _text(r.column),
+        "description": description_text(r.description, lang),
         "success": bool(r.success), "result": t["success_true"] if r.success else t["success_false"],
         "unexpected": format_number(r.unexpected_count, 0)} for r in summary.itertuples()]}
 
 
-def _input_warnings(path: Path) -> list[dict]:
-    """The clean stage's warnings (values carried from an earlier report, missing quarters, hidden sheets)."""
+def _input_warnings(path: Path, lang: str) -> list[dict]:
+    """The clean stage's warnings (values carried from an earlier report, missing quarters, hidden sheets), in
+    ``lang`` (a file written before warnings had keys keeps its English message)."""
     if not path.exists():
         return []
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return [{"kind": _text(r["kind"]), "file": _text(r["file"]), "message": _text(r["message"])}
-            for r in table.to_dict("records")]
+    rows = []
+    for r in table.to_dict("records"):
+        kind_key = f"warning.kind.{r['kind']}"
+        message = _text(r["message"])
+        if r.get("message_key"):
+            message = warning_text(r["message_key"], json.loads(r.get("message_fields") or "{}"), lang)
+        rows.append({"kind": i18n.t(kind_key, lang) if i18n.has(kind_key, lang) else _text(r["kind"]),
+                     "file": _text(r["file"]), "message": message})
+    return rows
 
 
-def _audit(findings: pd.DataFrame) -> list[dict]:
+def _audit(findings: pd.DataFrame, lang: str) -> list[dict]:
+    """Section 7: every audit row in ``lang`` (audit.in_words): rules, notes, places, fields and values in words."""
     columns = ("check", "source", "item_id", "field", "published_value", "computed_value", "rule", "note")
-    return [{c: _text(r[c]) for c in columns} for r in findings.to_dict("records")]
+    shown = audit_in_words(findings, lang, _t(lang)["finance_codes"])
+    return [{c: _text(r[c]) for c in columns} for r in shown.to_dict("records")]
 
 
 def _reproducibility(manifest: dict, run_dir: Path, lang: str, timestamp: dt.datetime) -> dict:
@@ -393,16 +417,18 @@ def annex_data(run_dir: Path, raw_dir: Path, lang: str | None = None, *, manifes
         "cover": _cover(manifest, project, lang, timestamp),
         "summary": _summary(tables, lang),
         "outputs": _output_dashboard(tables, lfm, lang),
-        "output_status": _status_table(tables["output_status"], "output_id", _name(lfm.outputs, "output_id", lang),
-                                       lang),
+        "output_status": _status_table(tables["output_status"], "output_id",
+                                       _named(lfm.outputs, "output_id", lang), lang),
         "outcomes": _outcome_dashboard(tables, lfm, lang),
         "outcome_status": _status_table(tables["outcome_status"], "outcome_id",
-                                        _name(lfm.outcomes, "outcome_id", lang), lang),
+                                        _named(lfm.outcomes, "outcome_id", lang), lang),
         "fichas": _fichas(fichas, tables, lang),
+        # the fichas are written in Spanish only: an annex in another language says so once
+        "fichas_language_note": "" if lang == "es" else i18n.t("annexlang.fichas_in_spanish", lang),
         "finance": _finance(finance, lang),
         "validation": _validation(tables["validation_summary"], lang) | {
-            "warnings": _input_warnings(Path(run_dir) / "validation" / "input_warnings.csv")},
-        "audit": _audit(tables["consistency_audit"]),
+            "warnings": _input_warnings(Path(run_dir) / "validation" / "input_warnings.csv", lang)},
+        "audit": _audit(tables["consistency_audit"], lang),
         "reproducibility": _reproducibility(manifest, run_dir, lang, timestamp),
         "figures": _figures(run_dir, finance is not None, lang),
     }

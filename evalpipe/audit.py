@@ -6,17 +6,22 @@ only, as the claims under audit; no computed table ever reads them.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pandas as pd
 
-from .labels import PUBLISHED_INDICATOR_STATUS, PUBLISHED_OUTCOME_STATUS, PUBLISHED_OUTPUT_STATUS
+from . import i18n
+from .labels import PUBLISHED_INDICATOR_STATUS, PUBLISHED_OUTCOME_STATUS, PUBLISHED_OUTPUT_STATUS, label
 from .outputs import INDICATOR_STATUSES, OUTPUT_STATUSES, round_half_up
 
 OUTCOME_STATUSES = ("in_progress", "no_progress", "not_measured")
 
-AUDIT_COLUMNS = ["check", "source", "item_id", "field", "published_value", "computed_value", "rule", "note"]
+# check, field, rule_code, note_code and note_fields are stable codes; rule and note are their English text
+# (catalog keys audit.rule.<rule_code>, audit.note.<code>); ``in_words`` renders a table in any language.
+AUDIT_COLUMNS = ["check", "source", "item_id", "field", "published_value", "computed_value", "rule", "note",
+                 "rule_code", "note_code", "note_fields"]
 PUBLISHED_DIR = "published_report"
 
 
@@ -63,15 +68,41 @@ def load_published(raw_dir: Path) -> dict[str, pd.DataFrame]:
 
 
 def _fmt(value: object) -> str:
+    """A compared value as text; a missing number is empty (shown as "—"), never "nan"."""
     if isinstance(value, float):
-        return f"{value:g}"
+        return "" if value != value else f"{value:g}"
     return str(value)
 
 
-def _row(check: str, source: str, item: str, field: str, published: object, computed: object, rule: str,
-         note: str = "") -> dict:
+def rule_text(rule_code: str, lang: str) -> str:
+    return i18n.t(f"audit.rule.{rule_code}", lang) if rule_code else ""
+
+
+_FINANCE_FIELDS = ("period", "measure", "read_period", "read_measure")
+
+
+def note_text(note_code: str, fields: dict, lang: str, finance_words=None) -> str:
+    """The note of an audit row: its parts (``a+b``) from the catalog, joined. Fields named ``*status`` hold
+    status codes, shown by their label; finance periods and measures are shown by ``finance_words``."""
+    if not note_code:
+        return ""
+    words = finance_words or {}
+    shown = {k: label(v, lang) if k.endswith("status") else words.get(v, v) if k in _FINANCE_FIELDS else v
+             for k, v in fields.items()}
+    return "".join(i18n.t(f"audit.note.{code}", lang, **shown) for code in note_code.split("+"))
+
+
+def finding(check: str, source: str, item: str, field: str, published: object, computed: object, rule_code: str,
+            note_code: str = "", **fields) -> dict:
+    """One audit row (AUDIT_COLUMNS): codes, their English text, and the note's fields as JSON."""
+    fields = {k: _fmt(v) for k, v in fields.items()}
     return {"check": check, "source": source, "item_id": item, "field": field, "published_value": _fmt(published),
-            "computed_value": _fmt(computed), "rule": rule, "note": note}
+            "computed_value": _fmt(computed), "rule": rule_text(rule_code, "en"),
+            "note": note_text(note_code, fields, "en"), "rule_code": rule_code, "note_code": note_code,
+            "note_fields": json.dumps(fields, ensure_ascii=False, sort_keys=True) if fields else ""}
+
+
+_row = finding
 
 
 def audit_annex16(published: pd.DataFrame, indicators: pd.DataFrame) -> list[dict]:
@@ -82,7 +113,7 @@ def audit_annex16(published: pd.DataFrame, indicators: pd.DataFrame) -> list[dic
         source = f"Annex 16 L{row.source_line}"
         if row.indicator_id not in computed.index:
             findings.append(_row("unknown_indicator", source, row.indicator_id, "indicator_id", row.indicator_id, "",
-                                 "every published indicator is an LFM output indicator"))
+                                 "lfm_output_indicator"))
             continue
         mine = computed.loc[row.indicator_id]
         current = parse_published_number(row.current_raw)
@@ -90,47 +121,46 @@ def audit_annex16(published: pd.DataFrame, indicators: pd.DataFrame) -> list[dic
         progress = parse_published_number(row.progress_raw)
         if current != mine["current"]:
             findings.append(_row("current_value", source, row.indicator_id, "current", row.current_raw,
-                                 mine["current"], "current = cumulative value of the cut-off progress report (§38)"))
+                                 mine["current"], "current_cutoff_report"))
         if target != mine["target"]:
             findings.append(_row("target", source, row.indicator_id, "target", row.target_raw, mine["target"],
-                                 "target = LFM 2019 target"))
+                                 "lfm_target"))
         if current is not None and target:
             own = round_half_up(100 * current / target)
             if progress is not None and progress != own:
                 implied = progress * target / 100
                 exact = 100 * current / target
                 if abs(progress - own) <= 1 and progress < exact:
-                    note = f"one point off: truncated instead of rounded (exact {exact:.2f}%)"
+                    note, fields = "truncated", {"exact": f"{exact:.2f}"}
                 elif abs(progress - own) <= 1:
-                    note = f"one point off: rounded up past the exact {exact:.2f}%"
+                    note, fields = "rounded_up", {"exact": f"{exact:.2f}"}
                 else:
-                    note = (f"the published progress corresponds to a current value of about {implied:.0f} "
-                            f"({row.progress_raw} x {row.target_raw}), not to the {row.current_raw} printed beside it")
+                    note, fields = "progress_implies_current", {
+                        "implied": f"{implied:.0f}", "progress": row.progress_raw, "target": row.target_raw,
+                        "current": row.current_raw}
                 findings.append(_row("progress_arithmetic", source, row.indicator_id, "progress_pct",
-                                     row.progress_raw, f"{own:g}%",
-                                     "progress = current / target, rounded half up (Annex 16)", note))
-        label, _, mark = split_published_status(row.status_es)
-        published_code = PUBLISHED_INDICATOR_STATUS.get(label, f"unknown label '{label}'")
+                                     row.progress_raw, f"{own:g}%", "progress_rounded", note, **fields))
+        label_text, _, mark = split_published_status(row.status_es)
+        published_code = PUBLISHED_INDICATOR_STATUS.get(label_text, f"unknown label '{label_text}'")
         if published_code != mine["status"]:
-            note = ""
+            note, fields = "", {}
             if mine["status"] == "in_progress" and published_code == "achieved":
-                note = f"labelled as reached although {mine['current']:g} < target {mine['target']:g}"
+                note, fields = "labelled_reached", {"current": mine["current"], "target": mine["target"]}
             elif mine["status"] == "no_progress" and published_code == "in_progress":
-                note = f"labelled in progress although the value is {mine['current']:g}"
+                note, fields = "labelled_in_progress", {"current": mine["current"]}
                 if mine["scheduled_after_cutoff"]:
-                    note += "; the work is scheduled after the cut-off"
+                    note += "+work_scheduled_after_cutoff"
             findings.append(_row("indicator_status", source, row.indicator_id, "status", row.status_es,
-                                 mine["status"], "achieved: current >= target; in progress: current > baseline; "
-                                 "no progress: current = baseline (§154)", note))
+                                 mine["status"], "indicator_status_154", note, **fields))
         if bool(mark) != bool(mine["scheduled_after_cutoff"]):
             findings.append(_row("scheduled_mark", source, row.indicator_id, "scheduled_after_cutoff",
                                  mark or "(no mark)", bool(mine["scheduled_after_cutoff"]),
-                                 "marked when the LFM schedules the indicator after the cut-off"))
+                                 "indicator_scheduled_mark"))
     # A dashboard that was published must list every indicator; an empty one means nothing was published.
     missing = sorted(set(computed.index) - set(published["indicator_id"])) if len(published) else []
     for indicator in missing:
         findings.append(_row("missing_indicator", "Annex 16", indicator, "indicator_id", "", indicator,
-                             "every LFM output indicator appears in the dashboard"))
+                             "dashboard_lists_every_indicator"))
     return findings
 
 
@@ -140,29 +170,25 @@ def audit_table1(published: pd.DataFrame, outputs: pd.DataFrame) -> list[dict]:
     computed = outputs.set_index("output_id")
     for row in published.itertuples():
         source = f"Table 1 L{row.source_line}"
-        label, _, mark = split_published_status(row.status_en)
-        published_code = PUBLISHED_OUTPUT_STATUS.get(label, f"unknown label '{label}'")
+        label_text, _, mark = split_published_status(row.status_en)
+        published_code = PUBLISHED_OUTPUT_STATUS.get(label_text, f"unknown label '{label_text}'")
         if row.output_id not in computed.index:
             findings.append(_row("unknown_output", source, row.output_id, "output_id", row.output_id, "",
-                                 "every published output is an LFM output"))
+                                 "lfm_output"))
             continue
         mine = computed.loc[row.output_id]
         if published_code != mine["status"]:
-            note = ""
-            if mine["n_achieved"] + mine["n_in_progress"] == 0:
-                note = (f"none of its {mine['n_indicators']} indicators shows progress, so §155 gives "
-                        "'not delivered' whatever the Covid-19 risk")
+            note, fields = "", {}
+            if mine["status"] == "not_measured":  # no indicator has a value: §155 cannot judge it
+                note, fields = "output_not_measured", {"n": mine["n_indicators"], "status": mine["status"]}
+            elif mine["n_achieved"] + mine["n_in_progress"] == 0:
+                note, fields = "no_indicator_progress", {"n": mine["n_indicators"], "status": mine["status"]}
             findings.append(_row("output_status", source, row.output_id, "status", row.status_en, mine["status"],
-                                 "§155: delivered if all indicators reached the target; in progress if at least "
-                                 "one shows progress (with risk if Covid-19 may condition it); not delivered if "
-                                 "none shows progress", note))
+                                 "output_status_155", note, **fields))
         if bool(mark) != bool(mine["scheduled_after_cutoff"]):
-            note = ("§155 explains the mark: the output 'recovered the implementation pace' in 2020Q4, "
-                    "which is not the rule applied to the other marked output") if mark else ""
             findings.append(_row("scheduled_mark", source, row.output_id, "scheduled_after_cutoff",
                                  mark or "(no mark)", bool(mine["scheduled_after_cutoff"]),
-                                 "the mark of Table 1 = not delivered because scheduled after the cut-off (§155)",
-                                 note))
+                                 "output_scheduled_mark", "recovered_pace" if mark else ""))
     return findings
 
 
@@ -185,7 +211,7 @@ def audit_annex17(published: pd.DataFrame, indicators: pd.DataFrame) -> list[dic
         source = f"Annex 17 L{row.source_line}"
         if row.indicator_id not in computed.index:
             findings.append(_row("unknown_indicator", source, row.indicator_id, "indicator_id", row.indicator_id, "",
-                                 "every published indicator is an LFM outcome indicator"))
+                                 "lfm_outcome_indicator"))
             continue
         mine = computed.loc[row.indicator_id]
         raw = str(row.current_raw).strip()
@@ -196,26 +222,25 @@ def audit_annex17(published: pd.DataFrame, indicators: pd.DataFrame) -> list[dic
             shown = _fmt(round_half_up(float(mine_value))) + ("%" if mine["unit"] == "percent" else "")
         if raw in ("¿?", "NA"):
             if shown != raw:
-                note = {("¿?", "NA"): "published as not measured; by the ficha's rule it waits for its output",
-                        ("NA", "¿?"): "published as not applicable; no data support a measurement"}.get((raw, shown), "")
+                note = {("¿?", "NA"): "published_unknown_waits_for_output",
+                        ("NA", "¿?"): "published_not_applicable_no_data"}.get((raw, shown), "")
                 findings.append(_row("outcome_value", source, row.indicator_id, "current", raw, shown,
-                                     "value computed from the ficha técnica (Annex 14) on the microdata", note))
+                                     "outcome_from_ficha", note))
         else:
             number = parse_published_number(raw)
             if pd.isna(mine_value) or number != round_half_up(float(mine_value)):
                 findings.append(_row("outcome_value", source, row.indicator_id, "current", raw, shown,
-                                     "value computed from the ficha técnica (Annex 14) on the microdata"))
-        label, _, _ = split_published_status(row.status_es)
-        published_code = PUBLISHED_INDICATOR_STATUS.get(label, f"unknown label '{label}'")
+                                     "outcome_from_ficha"))
+        label_text, _, _ = split_published_status(row.status_es)
+        published_code = PUBLISHED_INDICATOR_STATUS.get(label_text, f"unknown label '{label_text}'")
         if published_code != mine["status"]:
-            note = ""
+            note, fields = "", {}
             if raw == "¿?" and published_code != "not_measured":
-                note = "a value published as '¿?' (not measured) cannot show a status of progress or no progress"
+                note = "unknown_value_has_no_status"
             elif mine["status"] == "achieved":
-                note = f"current {shown} reaches the target {row.target_raw}"
+                note, fields = "reaches_target", {"current": shown, "target": row.target_raw}
             findings.append(_row("outcome_indicator_status", source, row.indicator_id, "status", row.status_es,
-                                 mine["status"], "achieved: current >= target; in progress: above the baseline; "
-                                 "no progress; not measured (§157)", note))
+                                 mine["status"], "outcome_indicator_status_157", note, **fields))
     return findings
 
 
@@ -225,21 +250,19 @@ def audit_table2(published: pd.DataFrame, outcomes: pd.DataFrame) -> list[dict]:
     computed = outcomes.set_index("outcome_id")
     for row in published.itertuples():
         source = f"Table 2 L{row.source_line}"
-        label, _, _ = split_published_status(row.status_en)
-        published_code = PUBLISHED_OUTCOME_STATUS.get(label, f"unknown label '{label}'")
+        label_text, _, _ = split_published_status(row.status_en)
+        published_code = PUBLISHED_OUTCOME_STATUS.get(label_text, f"unknown label '{label_text}'")
         if row.outcome_id not in computed.index:
             findings.append(_row("unknown_outcome", source, row.outcome_id, "outcome_id", row.outcome_id, "",
-                                 "every published outcome is an LFM outcome"))
+                                 "lfm_outcome"))
             continue
         mine = computed.loc[row.outcome_id]
         if published_code != mine["status"]:
-            note = ""
+            note, fields = "", {}
             if mine["status"] == "not_measured" and mine["n_not_measured"]:
-                note = (f"{mine['n_not_measured']} of its {mine['n_indicators']} indicators could not be measured "
-                        "and none shows progress: §158 leaves it not assessed")
+                note, fields = "outcome_not_assessed", {"n": mine["n_not_measured"], "total": mine["n_indicators"]}
             findings.append(_row("outcome_status", source, row.outcome_id, "status", row.status_en, mine["status"],
-                                 "§158: in progress if at least one indicator shows progress; not assessed if the "
-                                 "data are insufficient; no progress if none shows progress", note))
+                                 "outcome_status_158", note, **fields))
     return findings
 
 
@@ -264,7 +287,7 @@ def audit_narrative(claims: pd.DataFrame, computed: dict[str, pd.DataFrame], pub
             mine = lfm_counts[subject]
             if value != mine:
                 findings.append(_row("narrative_total", source, subject, "n_total", claim.value, mine,
-                                     "number of rows of the LFM table", f'"{claim.quote}"'))
+                                     "lfm_row_count", "quote", quote=claim.quote))
         elif claim.measure in ("n", "pct"):
             if subject not in computed:
                 continue
@@ -274,18 +297,19 @@ def audit_narrative(claims: pd.DataFrame, computed: dict[str, pd.DataFrame], pub
             mine = n if claim.measure == "n" else round_half_up(100 * n / total)
             if value != mine:
                 own = _tally(published[subject], codes[subject]).get(claim.item_id, 0) if subject in published else None
-                note = f'"{claim.quote}".'
+                note, fields = "quote_sentence", {"quote": claim.quote, "total": total}
                 if own is not None:
-                    note += f" The published table itself shows {own} of {total}"
+                    note += "+published_table_shows"
+                    fields["shown"] = own
                 if claim.measure == "pct":
                     stated = claims[(claims["subject"] == subject) & (claims["item_id"] == claim.item_id)
                                     & (claims["measure"] == "n")]
                     if len(stated):
                         stated_n = float(stated["value"].iloc[0])
-                        note += f"; the narrative's own count {stated_n:g} of {total} is {100 * stated_n / total:.1f}%"
+                        note += "+own_count_share"
+                        fields.update(stated=f"{stated_n:g}", share=f"{100 * stated_n / total:.1f}")
                 findings.append(_row(f"narrative_{claim.measure}", source, f"{subject}:{claim.item_id}",
-                                     claim.measure, claim.value, mine,
-                                     "count (share) of statuses computed by the report's rules (§154-158)", note))
+                                     claim.measure, claim.value, mine, "status_counts_154_158", note, **fields))
         elif claim.measure in ("current", "progress_pct"):
             table = computed.get(single.get(subject, ""))
             if table is None or claim.item_id not in set(table["indicator_id"]):
@@ -295,8 +319,7 @@ def audit_narrative(claims: pd.DataFrame, computed: dict[str, pd.DataFrame], pub
             mine = float("nan") if pd.isna(raw) else round_half_up(float(raw))
             if value != mine:
                 findings.append(_row(f"narrative_{claim.measure}", source, claim.item_id, claim.measure,
-                                     claim.value, mine, "the narrative's figure against the computed value",
-                                     f'"{claim.quote}"'))
+                                     claim.value, mine, "narrative_vs_computed", "quote", quote=claim.quote))
     return findings
 
 
@@ -325,3 +348,78 @@ def consistency_audit(raw_dir: Path, indicators: pd.DataFrame, outputs: pd.DataF
                                                 PUBLISHED_OUTCOME_STATUS)
     rows += audit_narrative(published["narrative_claims"], computed, statuses, lfm_counts)
     return pd.DataFrame(rows, columns=AUDIT_COLUMNS)
+
+
+# ------------------------------------------------------------------------------ in words --
+
+_PLACE = [(re.compile(r"\bAnnex (\d+)"), "annex"), (re.compile(r"\bTable (\d+)"), "table"),
+          (re.compile(r"\bFinding (\d+)"), "finding"), (re.compile(r"\bOutput (\d+(?:\.\d+)*)"), "output"),
+          (re.compile(r"\bOutcome (\d+(?:\.\d+)*)"), "outcome"), (re.compile(r"\bL(\d+)\b"), "line")]
+_CLAIM_ID = re.compile(r"\s*\([A-Za-z0-9_]+\)$")
+SUBJECTS = ("output_indicators", "outputs", "outcome_indicators", "outcomes")
+
+
+def place_text(source: str, lang: str) -> str:
+    """Where in the report a row is: "Annex 16 L2104" -> "Anexo 16, línea 2104"; the claim's id is left out."""
+    text = _CLAIM_ID.sub("", str(source))
+    for pattern, key in _PLACE:
+        text = pattern.sub(lambda m, key=key: i18n.t(f"audit.place.{key}", lang, n=m.group(1)), text)
+    return text
+
+
+def item_text(item: str, lang: str) -> str:
+    """An item: an id as it is; a narrative subject ("outputs:not_delivered") in words."""
+    subject, _, status = str(item).partition(":")
+    if subject not in SUBJECTS:
+        return str(item)
+    words = i18n.t(f"audit.subject.{subject}", lang)
+    if status:
+        words += ": " + (i18n.t("audit.subject.measured", lang) if status == "measured" else label(status, lang))
+    return words
+
+
+def field_text(field: str, lang: str, finance_words=None) -> str:
+    """The compared field in words (the workbook's words for it); a finance field "<period> <measure>" with the
+    finance tables' words."""
+    shown = {"n_total": "total"}.get(field, field)  # a narrative's total is the workbook's "total"
+    for key in (f"workbook.field_{shown}", f"audit.field.{shown}"):
+        if i18n.has(key, lang):
+            return i18n.t(key, lang)
+    words = finance_words or {}
+    return " ".join(words.get(part, part) for part in str(field).split())
+
+
+def value_text(value: object, lang: str) -> str:
+    """A compared value: a status code by its label, True/False/(no mark) in words, nothing as "—"."""
+    text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
+    if text in ("", "nan", "None"):
+        return "—"
+    special = {"True": "workbook.yes", "False": "workbook.no", "(no mark)": "audit.value.no_mark"}
+    if text in special:
+        return i18n.t(special[text], lang)
+    return label(text, lang)
+
+
+def in_words(findings: pd.DataFrame, lang: str, finance_words=None) -> pd.DataFrame:
+    """The audit table for a reader in ``lang``: rule and note from the catalog, the place in the report, the
+    item, the field and the computed value in words. The codes (check, rule_code, note_code) stay as they are."""
+    out = findings.copy()
+    if out.empty:
+        return out
+    for column in ("rule_code", "note_code", "note_fields"):
+        if column not in out.columns:
+            out[column] = ""
+    records = out.fillna("").to_dict("records")
+    out["check"] = [i18n.t(f"workbook.check_{r['check']}", lang) if i18n.has(f"workbook.check_{r['check']}", lang)
+                    else r["check"] for r in records]
+    out["source"] = [place_text(r["source"], lang) for r in records]
+    out["item_id"] = [item_text(r["item_id"], lang) for r in records]
+    out["field"] = [field_text(r["field"], lang, finance_words) for r in records]
+    out["computed_value"] = [value_text(r["computed_value"], lang) for r in records]
+    out["published_value"] = [i18n.t("audit.value.no_mark", lang) if r["published_value"] == "(no mark)"
+                              else str(r["published_value"]) or "—" for r in records]
+    out["rule"] = [rule_text(r["rule_code"], lang) if r["rule_code"] else r["rule"] for r in records]
+    out["note"] = [note_text(r["note_code"], json.loads(r["note_fields"] or "{}"), lang, finance_words)
+                   if r["rule_code"]
+                   else r["note"] for r in records]
+    return out

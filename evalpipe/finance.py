@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 from . import cleaning
-from .audit import AUDIT_COLUMNS
+from .audit import finding
 from .errors import InputError
 from .outputs import round_half_up
 from .quarters import Quarter, find_quarter, parse_quarter, quarter_from_period, quarter_range
@@ -952,26 +952,31 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-def _finding(check: str, source: str, item: str, field: str, published: object, computed: object, rule: str,
-             note: str = "") -> dict:
-    return dict(zip(AUDIT_COLUMNS, [check, source, item, field, _fmt(published), _fmt(computed), rule, note]))
+def _finding(check: str, source: str, item: str, field: str, published: object, computed: object, rule_code: str,
+             note_code: str = "", **fields) -> dict:
+    """An audit row (audit.AUDIT_COLUMNS); amounts shown with thousands separators, a missing one as '-'."""
+    row = finding(check, source, item, field, published, computed, rule_code, note_code, **fields)
+    row.update(published_value=_fmt(published), computed_value=_fmt(computed))
+    return row
 
 
-def _same_value(computed: pd.DataFrame, value: float, skip: tuple) -> str:
-    """Where else the computed table gives a printed amount (a figure printed in the wrong place)."""
+def _same_value(computed: pd.DataFrame, value: float, skip: tuple) -> tuple[str, dict]:
+    """Where else the computed table gives a printed amount (a figure printed in the wrong place): the note
+    part and its fields, or ("", {})."""
     if abs(value) < 1000:  # small numbers and percentages coincide by chance
-        return ""
+        return "", {}
     hits = computed[(computed["value_rounded"] == value) & (computed["unit"] != "%")]
     hits = hits[[tuple(k) != skip for k in hits[["line", "period", "measure"]].to_numpy()]]
     if not len(hits):
-        return ""
+        return "", {}
     first = hits.iloc[0]
-    return f"; the printed value is the computed {first['line']} {first['period']} {first['measure']}"
+    return "+same_value", {"line": first["line"], "period": first["period"], "measure": first["measure"]}
 
 
 def audit_finance(published_dir: Path, computed: dict[str, pd.DataFrame]) -> list[dict]:
     """Every published figure of Tables 3-6, Annexes 19-20 and §172-183 that does not follow from the data,
-    and every rule the published figures break among themselves; one audit row each (AUDIT_COLUMNS)."""
+    and every rule the published figures break among themselves; one audit row each (AUDIT_COLUMNS).
+    Rules and notes are catalog codes (``audit.rule.<code>``, ``audit.note.<code>``) with their fields."""
     published = _read_published(published_dir)
     if published["budget"].empty and published["financial_execution"].empty and published["narrative"].empty:
         return []
@@ -986,38 +991,39 @@ def audit_finance(published_dir: Path, computed: dict[str, pd.DataFrame]) -> lis
         field = f"{cell.period} {cell.measure}"
         if key not in index:
             findings.append(_finding("not_computed", cell.where, cell.line, field, cell.printed, "",
-                                     "every published figure has a computed counterpart",
-                                     "no line, period or measure of the data matches it"))
+                                     "every_figure_computed", "no_match"))
             continue
         row = index[key]
         if (pd.isna(cell.value) and pd.isna(row.value_rounded)) or cell.value == row.value_rounded:
             continue
-        rule = "amount computed from the raw files"
+        rule = "amount_from_raw_files"
         if row.unit == "%":
-            rule = RULES["pct_is_executed_over_programmed" if cell.measure == "execution_pct"
-                         else "share_is_amount_over_total"]
+            rule = ("pct_is_executed_over_programmed" if cell.measure == "execution_pct"
+                    else "share_is_amount_over_total")
         if pd.isna(row.value_rounded):
-            note = f"{row.numerator:,.0f} of {row.denominator:,.0f}: a share of nothing is undefined ('-')"
+            note, fields = "share_of_nothing", {"numerator": f"{row.numerator:,.0f}",
+                                                "denominator": f"{row.denominator:,.0f}"}
         elif row.unit == "%":
-            note = f"exact {row.value:.2f}% = {row.numerator:,.2f} / {row.denominator:,.2f}"
+            note, fields = "exact_share", {"exact": f"{row.value:.2f}", "numerator": f"{row.numerator:,.2f}",
+                                           "denominator": f"{row.denominator:,.2f}"}
         else:
-            note = f"difference {cell.value - row.value_rounded:+,.0f}"
-        note += _same_value(tables[cell.table], cell.value, (cell.line_code, cell.period, cell.measure))
+            note, fields = "difference", {"difference": f"{cell.value - row.value_rounded:+,.0f}"}
+        more, more_fields = _same_value(tables[cell.table], cell.value, (cell.line_code, cell.period, cell.measure))
         is_budget = cell.table.startswith("budget")
         findings.append(_finding("budget_cell" if is_budget else "execution_cell", cell.where,
                                  f"{cell.line_code} {cell.line}" if is_budget else cell.line, field, cell.printed,
-                                 row.value_rounded, rule, note))
+                                 row.value_rounded, rule, note + more, **fields, **more_fields))
     for check in reconcile_published(published_dir, computed).itertuples():
         if check.passed:
             continue
         if check.rule in ("pct_is_executed_over_programmed", "share_is_amount_over_total"):
-            note = (f"the printed amounts give {check.expected:.2f}%" if not pd.isna(check.expected)
-                    else "the printed amounts give no percentage (nothing programmed)")
+            note, fields = (("printed_amounts_give", {"expected": f"{check.expected:.2f}"})
+                            if not pd.isna(check.expected) else ("printed_amounts_give_nothing", {}))
         else:
-            note = (f"the {check.n_terms} printed parts give {check.expected:,.2f}; printed {check.found:,.0f}; "
-                    f"tolerance ±{check.tolerance:g} for rounding")
+            note, fields = "printed_parts_give", {"n": check.n_terms, "expected": f"{check.expected:,.2f}",
+                                                  "found": f"{check.found:,.0f}", "tolerance": f"{check.tolerance:g}"}
         findings.append(_finding("published_arithmetic", check.where, check.line_name, f"{check.period} "
-                                 f"{check.measure}", check.found, check.expected, RULES[check.rule], note))
+                                 f"{check.measure}", check.found, check.expected, check.rule, note, **fields))
     for claim in published["narrative"].to_dict("records"):
         table = "financial execution" if claim["table"] == "financial_execution" else f"budget {claim['version']}"
         candidates = mine[(mine["table"] == table) & ((mine["line"] == claim["line"])
@@ -1026,19 +1032,20 @@ def audit_finance(published_dir: Path, computed: dict[str, pd.DataFrame]) -> lis
         source = f"{claim['section']} L{claim['source_line']} ({claim['claim_id']})"
         if not len(candidates):
             findings.append(_finding("narrative_not_computed", source, claim["line"], claim["measure"],
-                                     claim["value"], "", "every published figure has a computed counterpart",
-                                     f'"{claim["quote"]}"'))
+                                     claim["value"], "", "every_figure_computed", "quote", quote=claim["quote"]))
             continue
         row = candidates.iloc[0]
         value = float(claim["value"])
         if value != row["value_rounded"]:
-            note = f'"{claim["quote"]}" read as: {claim["reading"]}'
-            note += _same_value(tables[table], value, (row["line"], row["period"], row["measure"]))
+            # what the figure was read as: the measure and period of the computed table (the drop's own
+            # English wording, ``reading``, stays in the drop)
+            more, more_fields = _same_value(tables[table], value, (row["line"], row["period"], row["measure"]))
             findings.append(_finding("narrative_value", source, claim["line"], f"{claim['period']} {claim['measure']}",
-                                     value, row["value_rounded"], "the narrative's figure against the computed one",
-                                     note))
+                                     value, row["value_rounded"], "narrative_vs_computed_finance",
+                                     "quote_read_as" + more, quote=claim["quote"], read_period=row["period"],
+                                     read_measure=row["measure"], reading=claim["reading"], **more_fields))
         if claim["currency"] and claim["currency"] != row["currency"]:
             findings.append(_finding("narrative_currency", source, claim["line"], "currency", claim["currency"],
-                                     row["currency"], "the currency of the financial reports and budget narratives",
-                                     f'"{claim["quote"]}": the tables are in {row["currency"]}'))
+                                     row["currency"], "currency_of_the_tables", "quote_currency",
+                                     quote=claim["quote"], currency=row["currency"]))
     return findings

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from . import cleaning
+from . import cleaning, i18n
 from .errors import InputError, require_stage_output, warnings_summary
 from .lfm import Logframe
 from .quarters import Quarter, find_quarter
@@ -22,7 +23,9 @@ TIDY_COLUMNS = [
     "carried_from",
 ]
 # Input warnings: what was accepted but must not pass without a word (clean notebook, run summary, annex).
-WARNING_COLUMNS = ["kind", "file", "sheet", "row", "column", "message"]
+# message is English (console, notebook); message_key and message_fields (JSON) give it in any language
+# (catalog key warning.<message_key>, see ``warning_text``).
+WARNING_COLUMNS = ["kind", "file", "sheet", "row", "column", "message", "message_key", "message_fields"]
 CARRIED_FORWARD = "carried_forward"  # the cut-off report gives no value: an earlier report's value is current
 MISSING_QUARTER = "missing_quarter"  # no report for a quarter between the first report and the cut-off
 HIDDEN_SHEET = "hidden_sheet"  # the indicator table is on a sheet hidden in Excel
@@ -98,10 +101,8 @@ def read_reports(raw_dir: Path, cutoff: Quarter, project_root: Path, *, allow_ou
         reports.append(report)
         inventory.used.append((str(quarter), display))
         if report.hidden:
-            inventory.warnings.append(_warning(
-                HIDDEN_SHEET, display, report.sheet, report.header_row, "",
-                f"the indicator table of {quarter} is on the hidden sheet '{report.sheet}': it was read (unhide the "
-                f"sheet if it is the report's table; remove it if it is an old copy)"))
+            inventory.warnings.append(_warning(HIDDEN_SHEET, display, report.sheet, report.header_row, "",
+                                               "hidden_sheet", {"quarter": quarter, "sheet": report.sheet}))
     folder = _display(Path(raw_dir) / PROGRESS_DIR, project_root)
     if not reports:
         raise InputError(folder, f"at least one progress report at or before the cut-off {cutoff}", found="none")
@@ -109,8 +110,21 @@ def read_reports(raw_dir: Path, cutoff: Quarter, project_root: Path, *, allow_ou
     return reports, inventory
 
 
-def _warning(kind: str, file: str, sheet: str = "", row: int | None = None, column: str = "", message: str = "") -> dict:
-    return {"kind": kind, "file": file, "sheet": sheet, "row": row, "column": column, "message": message}
+def warning_text(key: str, fields: dict, lang: str) -> str:
+    """An input warning in ``lang`` (catalog ``warning.<key>``); a value flag is shown in words."""
+    shown = dict(fields)
+    if shown.get("flag"):
+        shown["flag"] = i18n.t(f"workbook.flag_{shown['flag']}", lang)  # the workbook's word for the flag
+    return i18n.t(f"warning.{key}", lang, **shown)
+
+
+def _warning(kind: str, file: str, sheet: str = "", row: int | None = None, column: str = "", key: str = "",
+             fields: dict | None = None) -> dict:
+    """A warning row (WARNING_COLUMNS): its English message and, for any language, its key and fields."""
+    fields = {k: str(v) for k, v in (fields or {}).items()}
+    return {"kind": kind, "file": file, "sheet": sheet, "row": row, "column": column,
+            "message": warning_text(key, fields, "en"), "message_key": key,
+            "message_fields": json.dumps(fields, ensure_ascii=False, sort_keys=True)}
 
 
 def _missing_quarters(read: list[Quarter], cutoff: Quarter, folder: str) -> list[dict]:
@@ -123,16 +137,10 @@ def _missing_quarters(read: list[Quarter], cutoff: Quarter, folder: str) -> list
         if quarter.index not in have:
             before = max((q for q in read if q < quarter), default=None)
             after = min((q for q in read if q > quarter), default=None)
-            if after is not None:
-                where = f"between the reports of {before} and {after}"
-            elif quarter == cutoff:
-                where = f"the cut-off quarter: current values are those of the last report read, {before}"
-            else:
-                where = f"before the cut-off {cutoff}; the last report read is {before}"
-            warnings.append(_warning(
-                MISSING_QUARTER, folder, message=f"no progress report for {quarter} ({where}): values are "
-                f"cumulative, so the next report carries them, but a report the project sent may be missing "
-                f"from the drop"))
+            key = ("missing_quarter_between" if after is not None else
+                   "missing_quarter_cutoff" if quarter == cutoff else "missing_quarter_before")
+            warnings.append(_warning(MISSING_QUARTER, folder, key=key, fields={
+                "quarter": quarter, "before": before, "after": after, "cutoff": cutoff}))
         quarter = quarter.next()
     return warnings
 
@@ -233,19 +241,20 @@ def input_warnings(table: pd.DataFrame, inventory: ReportInventory) -> pd.DataFr
     for _, row in carried.iterrows():
         source = table[(table["indicator_id"] == row["indicator_id"]) & (table["quarter"] == row["carried_from"])]
         earlier = source.iloc[0] if len(source) else None
-        value = "" if earlier is None else f"{earlier['value']:g} "
-        origin = "" if earlier is None else f" (file {earlier['source_file']}, row {earlier['source_row']})"
         if row["value_flag"] == cleaning.NOT_REPORTED:
-            what = f"indicator {row['indicator_id']} is not in the {row['quarter']} report"
+            key = "carried_forward_not_in_report"
+        elif row["value_raw"]:
+            key = "carried_forward_written"
         else:
-            written = f"written {row['value_raw']!r}" if row["value_raw"] else "left empty"
-            what = (f"indicator {row['indicator_id']} has no value in the {row['quarter']} report ({written}, "
-                    f"read as {row['value_flag']})")
+            key = "carried_forward_empty"
+        fields = {"indicator": row["indicator_id"], "quarter": row["quarter"], "written": row["value_raw"],
+                  "flag": row["value_flag"], "earlier": row["carried_from"]}
+        if earlier is not None:
+            key += "_from"
+            fields.update(value=f"{earlier['value']:g}", file=earlier["source_file"], row=earlier["source_row"])
         rows.append(_warning(
             CARRIED_FORWARD, row["source_file"] or files.get(row["quarter"], ""), row["source_sheet"],
-            None if pd.isna(row["source_row"]) else int(row["source_row"]), row["source_column"],
-            f"{what}: the cumulative value {value}of the {row['carried_from']} report{origin} is carried forward "
-            f"as the current value"))
+            None if pd.isna(row["source_row"]) else int(row["source_row"]), row["source_column"], key, fields))
     frame = pd.DataFrame(list(inventory.warnings) + rows, columns=WARNING_COLUMNS)
     frame["row"] = pd.to_numeric(frame["row"], errors="coerce").astype("Int64")
     return frame

@@ -621,6 +621,11 @@ def write_workbook(run_dir: Path, lang: str | None = None, *, manifest: dict | N
     annex_words = annex_text(lang)
     codes = annex_words["finance_codes"]
     tables = read_tables(run_dir)
+    # the audit's rules and notes and the validation descriptions in the workbook's language (catalog)
+    from .audit import in_words
+    from .validation import summary_in_words
+    tables = {**tables, "consistency_audit": in_words(tables["consistency_audit"], lang, codes),
+              "validation_summary": summary_in_words(tables["validation_summary"], lang)}
     finance = read_finance(run_dir)
     path = run_dir / WORKBOOK
     workbook = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_formulas": False,

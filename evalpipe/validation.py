@@ -8,13 +8,16 @@ offending value, using the provenance columns every tidy table carries.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from . import i18n
 from .errors import ValidationFailed
 from .privacy import PRIVATE_TYPES, mask_identifiers, mask_value
 
@@ -51,6 +54,40 @@ def find_suite(name: str, folders: list[str] | list[Path], subfolder: str = "") 
             return load_suite_json(path.parent, name)
     searched = ", ".join(str(Path(folder) / subfolder) for folder in folders)
     raise InputError(f"{name}.json", f"a Great Expectations suite for '{name}' in {searched}", found="missing file")
+
+
+@functools.lru_cache(maxsize=1)
+def _description_patterns() -> list[tuple[re.Pattern, str]]:
+    """The English descriptions of the catalog (``validation.expected.*``) as patterns: the suites' ``meta.expected``
+    is written in English; its translation is the catalog message whose English text it matches."""
+    patterns = []
+    for key in i18n.keys("en", "validation.expected."):
+        english = i18n.t(key, "en")
+        parts = re.split(r"\{(\w+)\}", english)
+        regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts))
+        patterns.append((re.compile(regex + r"\Z"), key))
+    # the most specific first: fewer placeholders, longer fixed text
+    patterns.sort(key=lambda p: (p[0].groups, -len(p[0].pattern)))
+    return patterns
+
+
+def description_text(expected: str, lang: str) -> str:
+    """A suite's ``meta.expected`` in ``lang``; a description the catalog does not hold (a drop's own suite) is
+    shown as written."""
+    text = "" if expected is None or (isinstance(expected, float) and expected != expected) else str(expected)
+    for pattern, key in _description_patterns():
+        match = pattern.match(text)
+        if match:
+            return i18n.t(key, lang, **match.groupdict())
+    return text
+
+
+def summary_in_words(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The validation summary with each description in ``lang``."""
+    out = summary.copy()
+    if "description" in out.columns:
+        out["description"] = [description_text(d, lang) for d in out["description"]]
+    return out
 
 
 def _describe(config: dict) -> str:

@@ -41,6 +41,7 @@ def run(tmp_path_factory):
     audit = pd.read_csv(path, dtype=str, keep_default_na=False)
     audit.loc[0, "published_value"] = "'-"  # as export.neutralise_cell writes a lone "-"
     audit.loc[1, "note"] = "'=HYPERLINK(\"http://example.org\",\"x\")"
+    audit.loc[1, ["rule_code", "note_code", "note_fields"]] = ""  # a note without catalog codes is shown as written
     audit.to_csv(path, index=False, lineterminator="\n")
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("SOURCE_DATE_EPOCH", raising=False)
