@@ -830,8 +830,14 @@ def execution_by_component(financial_execution: pd.DataFrame) -> pd.DataFrame:
     return wide[["programado", "ejecutado", "execution_pct"]].reset_index()
 
 
-def programmed_meaning(finance: FinanceData) -> pd.DataFrame:
-    """What 'programado' (and its neighbours) means in each column, in words, from the reports used."""
+def programmed_meaning(finance: FinanceData, lang: str = "en") -> pd.DataFrame:
+    """What 'programado' (and its neighbours) means in each column, in words (catalog ``finance.meaning.*``),
+    from the reports used."""
+    from . import i18n
+
+    def t(key: str, **fields) -> str:
+        return i18n.t(f"finance.meaning.{key}", lang, **fields)
+
     own, forward = _years_used(finance)
     inventory = finance.inventory.set_index("quarter")
     totals = _execution_table(finance).query("line_type == 'total' and measure == 'execution_pct'")
@@ -841,31 +847,23 @@ def programmed_meaning(finance: FinanceData) -> pd.DataFrame:
         report = inventory.loc[quarter]
         closed = parse_quarter(quarter).q == 4
         period = f" ('{report['period_text']}')" if report["period_text"] else ""
-        rows.append({"period": str(year), "measure": "programado", "meaning": (
-            f"the {year} programme of the ILO financial report for {quarter} ({Path(report['file']).name}); "
-            + (("the report covers the whole year" + (", and its programme equals what was spent (100% executed): "
-                "the year's programme as closed at its expenditure" if rate.get(str(year)) == 100 else ""))
-               if closed else f"the whole year's programme, while the report's expenditure stops at its "
-                              f"closing{period}"))})
-        rows.append({"period": str(year), "measure": "ejecutado", "meaning": (
-            f"expenditure of {year} in that report{period}, adjustments included; "
-            + ("the whole year" if closed else "part of the year only, so its execution % compares part of a "
-               "year's expenditure with a whole year's programme"))})
+        detail = ((t("closed_year_spent") if rate.get(str(year)) == 100 else t("closed_year")) if closed
+                  else t("open_year", period=period))
+        rows.append({"period": str(year), "measure": "programado", "meaning": t(
+            "own_programme", year=year, quarter=quarter, file=Path(report["file"]).name, detail=detail)})
+        rows.append({"period": str(year), "measure": "ejecutado", "meaning": t(
+            "own_executed", year=year, period=period, detail=t("whole_year") if closed else t("part_year"))})
     for year, quarter in sorted(forward.items()):
-        rows.append({"period": str(year), "measure": "programado", "meaning": (
-            f"the programme for {year} planned in the report for {quarter}; nothing of it is executed yet")})
+        rows.append({"period": str(year), "measure": "programado",
+                     "meaning": t("forward_programme", year=year, quarter=quarter)})
     reported = ", ".join(str(y) for y in sorted(own))
     all_years = ", ".join(str(y) for y in sorted(own) + sorted(forward))
     rows += [
-        {"period": ACUMULADO, "measure": "programado", "meaning": (
-            f"whole-life programme: the programmes of {all_years} added up (not the amount programmed up to the "
-            f"cut-off, which would be the programmes of {reported} only)")},
-        {"period": ACUMULADO, "measure": "ejecutado", "meaning": (
-            f"executed from the start to the closing of the last report at or before the cut-off {finance.cutoff}: "
-            f"the expenditure of {reported} added up")},
-        {"period": ACUMULADO, "measure": "saldos_anteriores", "meaning": (
-            f"balance carried over: the programmes of {reported} minus the executed to the cut-off, i.e. what was "
-            "programmed in those years and not spent")},
+        {"period": ACUMULADO, "measure": "programado",
+         "meaning": t("whole_life", all_years=all_years, reported=reported)},
+        {"period": ACUMULADO, "measure": "ejecutado",
+         "meaning": t("executed_to_cutoff", cutoff=finance.cutoff, reported=reported)},
+        {"period": ACUMULADO, "measure": "saldos_anteriores", "meaning": t("balance", reported=reported)},
     ]
     return pd.DataFrame(rows)
 

@@ -43,7 +43,10 @@ outcomes = suites.run_all(Path(raw_dir), Path(processed_dir), Path(run_dir), exp
                           cutoff, allow_outside=allow_outside_paths)
 summary, problems = suites.write_results(outcomes, Path(run_dir) / "validation", Path(processed_dir))
 progress_suite = outcomes["progress_indicators"]
-show(progress_suite.summary[["expectation", "column", "description", "success", "unexpected_count"]], lang)
+from evalpipe.validation import summary_in_words
+
+show(summary_in_words(progress_suite.summary[["expectation", "column", "description", "success", "unexpected_count"]], lang),
+     lang)
 
 # %% [markdown]
 # ## Outcome microdata

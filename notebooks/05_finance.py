@@ -47,7 +47,7 @@ show(fin.inventory, lang)
 # The report's header is ambiguous; the arithmetic supports this reading.
 
 # %%
-show(finance.programmed_meaning(fin), lang)
+show(finance.programmed_meaning(fin, lang), lang)
 
 # %% [markdown]
 # ## The sums a reviewer checks by hand

@@ -39,18 +39,22 @@ lfm = load_logframe(Path(raw_dir) / "lfm", Path("."), allow_outside=allow_outsid
 tables = Path(run_dir) / "tables"
 findings = consistency.findings(Path(raw_dir), tables, lfm)
 say(lang, "notebook.audit.found", n=len(findings))
+from evalpipe.annex import annex_text
+from evalpipe.audit import in_words
+
+in_words_table = in_words(findings, lang, annex_text(lang)["finance_codes"])  # rules and notes in the run's language
 
 # %% [markdown]
 # ## Differences by check
 
 # %%
-show(findings.groupby(["check", "source"]).size().rename("n_findings").reset_index(), lang)
+show(in_words_table.groupby(["check", "source"]).size().rename("n_findings").reset_index(), lang)
 
 # %% [markdown]
 # ## Every difference
 
 # %%
-show(findings[["source", "item_id", "field", "published_value", "computed_value", "note"]], lang)
+show(in_words_table[["source", "item_id", "field", "published_value", "computed_value", "note"]], lang)
 
 # %%
 print(write_table(findings, tables / "consistency_audit.csv", drop))

@@ -115,6 +115,9 @@ def test_programmed_is_the_whole_life_programme(tables, data):
     assert "part of the year only" in meaning[("2020", "ejecutado")]
     assert "equals what was spent" in meaning[("2018", "programado")]
     assert "planned in the report for 2020Q2" in meaning[("2021", "programado")]
+    spanish = finance.programmed_meaning(data, "es").set_index(["period", "measure"])["meaning"]
+    assert spanish[("acumulado", "programado")].startswith("programa de toda la vida del proyecto")
+    assert "solo parte del año" in spanish[("2020", "ejecutado")]
 
 
 def test_rounding_is_as_published(tables):
