@@ -39,15 +39,19 @@ class ReportInventory:
 
     used: list[tuple[str, str]] = field(default_factory=list)  # (quarter, file)
     after_cutoff: list[tuple[str, str]] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     # hidden sheets and missing quarters, as rows of WARNING_COLUMNS (carried values come from the table)
     warnings: list[dict] = field(default_factory=list)
 
-    def as_frame(self) -> pd.DataFrame:
+    def as_frame(self, lang: str | None = None) -> pd.DataFrame:
+        """One row per workbook; ``use`` is a code (``read``, ``after_cutoff``), or its words in ``lang``."""
         rows = [{"quarter": q, "file": f, "use": "read"} for q, f in self.used]
-        rows += [{"quarter": q, "file": f, "use": "ignored: after the cut-off"} for q, f in self.after_cutoff]
-        rows += [{"quarter": "", "file": f, "use": f"ignored: {why}"} for f, why in self.skipped]
-        return pd.DataFrame(rows, columns=["quarter", "file", "use"])
+        rows += [{"quarter": q, "file": f, "use": "after_cutoff"} for q, f in self.after_cutoff]
+        frame = pd.DataFrame(rows, columns=["quarter", "file", "use"])
+        if lang is not None:
+            from . import i18n
+
+            frame["use"] = [i18n.t(f"progress.use.{code}", lang) for code in frame["use"]]
+        return frame
 
 
 def list_progress_reports(raw_dir: Path, project_root: Path, *, allow_outside: bool = False) -> dict[Quarter, Path]:

@@ -68,7 +68,7 @@ cutoff_quarter = parse_quarter(cutoff)
 table, inventory, reports = progress.build_progress_table(Path(raw_dir), lfm, cutoff_quarter, Path("."),
                                                           allow_outside=allow_outside_paths)
 say(lang, "notebook.clean.lfm", outputs=len(lfm.outputs), indicators=len(lfm.output_indicators))
-show(inventory.as_frame(), lang)
+show(inventory.as_frame(lang), lang)
 
 # %%
 show(progress.report_summary(reports), lang)

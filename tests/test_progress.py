@@ -115,8 +115,10 @@ def test_cutoff_never_opens_later_workbooks(raw_with_corrupt_2021q1, monkeypatch
     assert "informe_2021T1.xlsx" not in opened and "Informe_progreso_2020T4.xlsx" not in opened
     assert len(opened) == 10
     frame = inventory.as_frame()
-    assert frame.loc[frame["file"].str.endswith("informe_2021T1.xlsx"), "use"].tolist() == [
-        "ignored: after the cut-off"]
+    assert frame.loc[frame["file"].str.endswith("informe_2021T1.xlsx"), "use"].tolist() == ["after_cutoff"]
+    words = inventory.as_frame("es")
+    assert words.loc[words["file"].str.endswith("informe_2021T1.xlsx"), "use"].tolist() == [
+        "no leído: posterior al corte"]
 
 
 def test_cutoff_including_the_corrupt_workbook_names_it(raw_with_corrupt_2021q1):
