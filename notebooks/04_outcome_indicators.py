@@ -88,7 +88,8 @@ by_id = indicators.set_index("indicator_id")
 for indicator_id, ficha in fichas.items():
     row = by_id.loc[indicator_id].to_dict() | {"indicator_id": indicator_id}
     display(Markdown(outcomes.ficha_markdown(ficha, row, results[indicator_id], lang)))
-    excluded = exclusions[exclusions["indicator_id"] == indicator_id][["reason", "n"]]
+    excluded = exclusions[exclusions["indicator_id"] == indicator_id][["reason", "n"]].copy()
+    excluded["reason"] = [outcomes.reason_text(reason, lang) for reason in excluded["reason"]]  # the package's reasons in the run's language
     if len(excluded):
         show(excluded.rename(columns={"reason": "exclusion_reason"}), lang, suppress="n",
              threshold=suppression_threshold, sensitive=pd.Series(indicator_id in sensitive, index=excluded.index))
