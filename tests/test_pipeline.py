@@ -252,6 +252,10 @@ def test_the_annex_rebuild_commands_work_as_printed_and_give_the_published_pdf(p
     commands = data["reproducibility"]["commands"]
     assert len(commands) == 2 and all(".venv/bin/python pipeline.py " in c for c in commands), commands
     assert not any(c.startswith(("python ", "typst ")) or " typst compile" in c for c in commands)
+    # The PDF prints them as they are: each on a line of its own, no invisible character to copy with them.
+    import pdf_inspect
+
+    assert set(commands) <= set("\n".join(pdf_inspect.pages_text(published / "annex.pdf")).splitlines())
     copy = tmp_path / "p"
     shutil.copytree(project, copy)
     _with_venv(copy)
