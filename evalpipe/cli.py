@@ -216,7 +216,7 @@ def _check_stage(name: Optional[str], option: str) -> Optional[str]:
     return name
 
 
-@app.command()
+@app.command(short_help="Run what is out of date; publish the run when all stages pass.")
 def run(evaluation: str = EVALUATION, cutoff: str = CUTOFF, lang: str = LANG, raw: str = RAW,
         expectations: Optional[str] = EXPECTATIONS, params: Optional[Path] = PARAMS,
         force: bool = typer.Option(False, "--force", help="Re-run every stage, even those up to date."),
@@ -247,10 +247,10 @@ def _stage_command(stage_name: str, help_text: str):
     return command
 
 
-app.command("clean")(_stage_command("clean", "Run the clean stage only (raw data -> data/processed/)."))
-app.command("validate")(_stage_command("validate", "Run the Great Expectations validation stage only."))
-app.command("audit")(_stage_command("audit", "Run the consistency audit stage only."))
-app.command("annex")(_stage_command("annex", "Build the PDF annex, the workbook and index.html (if out of date)."))
+app.command("clean", short_help="Run the clean stage only (raw data -> data/processed/).")(_stage_command("clean", "Run the clean stage only (raw data -> data/processed/)."))
+app.command("validate", short_help="Run the validate stage only (Great Expectations).")(_stage_command("validate", "Run the Great Expectations validation stage only."))
+app.command("audit", short_help="Run the audit stage only (consistency audit).")(_stage_command("audit", "Run the consistency audit stage only."))
+app.command("annex", short_help="Run the annex stage only (PDF, workbook, index.html).")(_stage_command("annex", "Build the PDF annex, the workbook and index.html (if out of date)."))
 
 
 def _published_run(command: str, run_name: str) -> Path:
@@ -264,7 +264,7 @@ RUN_NAME = typer.Argument(..., metavar="RUN", show_default=False,
                           help="A run folder of reports/, e.g. midterm-2020Q2.")
 
 
-@app.command()
+@app.command(short_help="Write and validate a BagIt bag + RO-Crate of a published run.")
 def archive(run_name: str = RUN_NAME,
             out: Path = typer.Option(Path("reports/bags"), "--out", metavar="FOLDER",
                                      help="Where to write the bag (inside the project)."),
@@ -296,10 +296,10 @@ def archive(run_name: str = RUN_NAME,
 REBUILT = "_rebuilt"
 
 
-@app.command()
+@app.command(short_help="Typeset a published run's annex PDF again; same bytes?")
 def typeset(run_name: str = RUN_NAME,
             out: Optional[Path] = typer.Option(None, "--out", metavar="FILE",
-                                               show_default=f"reports/{REBUILT}/<run>/annex.pdf",
+                                               show_default=f"reports/{REBUILT}/<run>/annex[_en].pdf",
                                                help="Where to write the PDF (relative to the project folder)."),
             debug: bool = DEBUG) -> None:
     """Typeset a published run's PDF annex again, from the run folder's annex/annex.typ and annex data, with
@@ -339,7 +339,7 @@ def typeset(run_name: str = RUN_NAME,
     typer.echo(f"typeset {shown}: byte for byte the published reports/{run_name}/{published.name}")
 
 
-@app.command()
+@app.command(short_help="Check that a published run's files are what it published.")
 def verify(run_name: str = RUN_NAME, debug: bool = DEBUG) -> None:
     """Check that every file of a published run (and its processed data) is what the run published."""
     from .errors import PipelineError
@@ -364,7 +364,7 @@ def verify(run_name: str = RUN_NAME, debug: bool = DEBUG) -> None:
                "the run published")
 
 
-@app.command()
+@app.command(short_help="Run output_indicators and outcome_indicators only.")
 def indicators(evaluation: str = EVALUATION, cutoff: str = CUTOFF, lang: str = LANG, raw: str = RAW,
                expectations: Optional[str] = EXPECTATIONS, params: Optional[Path] = PARAMS,
                allow_outside_paths: bool = OUTSIDE, debug: bool = DEBUG) -> None:
@@ -374,7 +374,7 @@ def indicators(evaluation: str = EVALUATION, cutoff: str = CUTOFF, lang: str = L
     _run(checked, only=["output_indicators", "outcome_indicators"], debug=debug)
 
 
-@app.command()
+@app.command(short_help="For each stage: up to date, or would run and why.")
 def status(evaluation: str = EVALUATION, cutoff: str = CUTOFF, lang: str = LANG, raw: str = RAW,
            expectations: Optional[str] = EXPECTATIONS, params: Optional[Path] = PARAMS,
            allow_outside_paths: bool = OUTSIDE) -> None:
