@@ -18,23 +18,29 @@ help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
 # Before anything is installed: the Python that would make .venv must be the one the project needs.
-check-python:
-	@if [ "$(PYTHON_VERSION)" != "$(NEED_PYTHON)" ]; then \
-	  found="$(if $(PYTHON_VERSION),$(PYTHON_VERSION) at $(shell command -v $(PYTHON)),no working $(PYTHON))"; \
-	  echo "error: this project needs Python $(NEED_PYTHON) (found $$found); run: make $(firstword $(MAKECMDGOALS) install) PYTHON=python$(NEED_PYTHON)" >&2; \
+CHECK_PYTHON = if [ "$(PYTHON_VERSION)" != "$(NEED_PYTHON)" ]; then \
+	  echo "error: this project needs Python $(NEED_PYTHON) (found $(if $(PYTHON_VERSION),$(PYTHON_VERSION) at $(shell command -v $(PYTHON)),no working $(PYTHON))); run: make $(firstword $(MAKECMDGOALS) install) PYTHON=python$(NEED_PYTHON)" >&2; \
 	  exit 1; \
 	fi
 
+check-python: ## Say whether PYTHON is the Python the project needs (make does it before installing)
+	@$(CHECK_PYTHON)
+
 # A .venv made by another Python (or whose python no longer runs) is rebuilt, never reused.
 ifneq ($(VENV_VERSION),none)
-ifneq ($(VENV_VERSION),$(PYTHON_VERSION))
+ifneq ($(VENV_VERSION),$(NEED_PYTHON))
 $(STAMP): FORCE
 endif
 endif
+# A Python named on the command line (or in the environment) is checked even when .venv is up to date.
+ifneq ($(filter command line environment,$(origin PYTHON)),)
+$(STAMP): | check-python
+endif
 
-$(STAMP): requirements.txt pyproject.toml | check-python
-	@if [ -e $(VENV) ] && [ "$(VENV_VERSION)" != "$(PYTHON_VERSION)" ]; then \
-	  echo "$(VENV) was made by Python $(VENV_VERSION), not $(PYTHON_VERSION): rebuilding it with $(PYTHON)"; \
+$(STAMP): requirements.txt pyproject.toml
+	@$(CHECK_PYTHON)
+	@if [ -e $(VENV) ] && [ "$(VENV_VERSION)" != "$(NEED_PYTHON)" ]; then \
+	  echo "$(VENV) was made by Python $(VENV_VERSION), not $(NEED_PYTHON): rebuilding it with $(PYTHON)"; \
 	  rm -rf $(VENV); \
 	fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -311,3 +311,20 @@ def test_readme_commands_use_the_project_s_python_or_the_console_script():
         assert program == "make" or program.startswith(".venv/bin/"), command
     assert "python pipeline.py" not in (ROOT / "README.md").read_text(encoding="utf-8").replace(
         ".venv/bin/python pipeline.py", "")
+
+
+def test_a_good_venv_is_used_whatever_the_default_python_and_a_named_wrong_python_is_refused(make_copy):
+    venv_log, other_log = make_copy / "venv.log", make_copy / "other.log"
+    _shim(make_copy / ".venv" / "bin" / "python", NEED_PYTHON, venv_log)
+    (make_copy / ".venv" / ".installed").touch()
+    # The default Python (python3.11 on the PATH) is not 3.11 here: a good .venv needs no Python at all.
+    _shim(make_copy / "path" / f"python{NEED_PYTHON}", "3.12", other_log)
+    env = os.environ | {"PATH": f"{make_copy / 'path'}:{os.environ['PATH']}"}
+    result = subprocess.run(["make", "install"], cwd=make_copy, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert not venv_log.exists() and not other_log.exists()
+    # A Python named on the command line is checked even so, and the .venv is left as it is.
+    wrong = _shim(make_copy / "bin" / "python3.12", "3.12", other_log)
+    result = _make(make_copy, "install", f"PYTHON={wrong}")
+    assert result.returncode != 0 and f"(found 3.12 at {wrong})" in result.stderr
+    assert (make_copy / ".venv" / ".installed").exists() and not venv_log.exists() and not other_log.exists()
