@@ -62,9 +62,6 @@ bench: $(STAMP) ## Measure run times on this machine (prints a table; about 10 m
 lock: $(STAMP) ## Re-pin requirements.txt and environment.yml from the current .venv
 	$(BIN)/python scripts/lock.py
 
-notebooks: $(STAMP) ## Rewrite notebooks/ from scripts/make_notebooks.py (no outputs)
-	$(BIN)/python scripts/make_notebooks.py
-
 synthetic-data: $(STAMP) ## Rewrite the synthetic data (progress reports, microdata, final-evaluation drop)
 	cd scripts && ../$(BIN)/python synthesize_progress_reports.py && ../$(BIN)/python synthesize_microdata.py \
 		&& ../$(BIN)/python synthesize_final_drop.py

@@ -10,7 +10,6 @@ timing: the same run folder and data drop give the same bytes.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import re
 import shutil
@@ -20,17 +19,16 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import __version__
-from .drop import BANNER, sha256_file
+from . import __version__, i18n
+from .drop import banner_text, sha256_file
 from .export import restore_cell
-from .fichas import Ficha, load_fichas
-from .figures import FIGURES, figure_path, id_key
+from .fichas import Ficha, load_fichas, period_text
+from .figures import FIGURES, caption, figure_path, id_key
 from .finance import pivot_blocks
-from .labels import label
+from .labels import label, workbook_words
 from .lfm import Logframe, load_logframe, load_project
-from .safeyaml import load_yaml
 from .microdata import load_sources
-from .outcomes import NOT_APPLICABLE, OUTCOME_STATUSES
+from .outcomes import NOT_APPLICABLE, OUTCOME_STATUSES, reason_text
 from .outputs import INDICATOR_STATUSES, OUTPUT_STATUSES, round_half_up, status_counts
 from .runfolder import (FINANCE_TABLES, TABLES, fixed_timestamp, lang_suffix, read_finance, read_manifest, read_tables,
                         run_lang)
@@ -38,7 +36,6 @@ from .style import STATUS_COLOURS, UNKNOWN_STATUS_COLOUR, format_number
 
 ANNEX_DIR = "annex"
 TEMPLATE = "annex.typ"
-TEXT_FILE = "annex_text.yaml"
 PDF_STANDARD = "a-2b"
 # The fonts of the typst wheel (Libertinus Serif, New Computer Modern, DejaVu Sans Mono): no system
 # font is looked at, so the PDF is the same on every machine.
@@ -56,19 +53,14 @@ RUN_COMMAND = ".venv/bin/python pipeline.py run --evaluation {evaluation} --cuto
 TYPESET_COMMAND = "SOURCE_DATE_EPOCH={epoch} .venv/bin/python pipeline.py typeset {run}"
 
 
-@functools.lru_cache(maxsize=None)
-def _texts() -> dict[str, dict]:
-    with resources.as_file(resources.files("evalpipe") / "templates" / TEXT_FILE) as path:
-        return load_yaml(path, f"evalpipe/templates/{TEXT_FILE}")
+def _t(lang: str) -> i18n.CatalogView:
+    """The annex's words in ``lang``: the catalog's ``annex.*`` keys without the prefix (``t["title"]``);
+    ``t["finance_codes"]`` and ``t["finance_titles"]`` are the sub-mappings ``annex.finance_codes.*`` and
+    ``annex.finance_titles.*``. {placeholders} are filled in by the caller."""
+    return i18n.view("annex.", lang)
 
 
-def _t(lang: str) -> dict:
-    """The annex's words in ``lang`` (templates/annex_text.yaml); Spanish for a language it does not have."""
-    texts = _texts()
-    return texts.get(lang, texts["es"])
-
-
-def annex_text(lang: str) -> dict:
+def annex_text(lang: str) -> i18n.CatalogView:
     """The annex's words in ``lang`` (the workbook reuses the finance codes' words)."""
     return _t(lang)
 
@@ -113,9 +105,9 @@ def _cover(manifest: dict, project: dict, lang: str, timestamp: dt.datetime) -> 
         "label": manifest["label"],
         "drop_id": drop["drop_id"],
         "drop_date": drop["drop_date"],
-        "data_origin": drop["data_origin"],
+        "data_origin": i18n.t(f"annex.data_origin_{drop['data_origin']}", lang),
         "synthetic": drop["data_origin"] == "synthetic",
-        "banner": BANNER.get(drop["data_origin"], {}).get(lang, ""),
+        "banner": banner_text(drop["data_origin"], lang),
         "software": f"evalpipe {software.get('evalpipe', __version__)} · Python {software.get('python', '')}",
         "commit": manifest.get("git_commit", ""),
         "date": timestamp.date().isoformat(),
@@ -198,7 +190,7 @@ def formula_text(row: dict, lang: str) -> str:
     t = _t(lang)
     value, method, unit = row["current"], row["method"], row["unit"]
     if row["value_note"] == NOT_APPLICABLE or value is None or pd.isna(value):
-        return f"{t['no_value']}: {_text(row['reason'])}".rstrip(": ")
+        return f"{t['no_value']}: {reason_text(row['reason'], lang)}".rstrip(": ")
     shown = _with_unit(value, unit)
     if method == "share":
         return f"{format_number(row['numerator'])} / {format_number(row['denominator'])} × 100 = {shown}"
@@ -230,8 +222,8 @@ def _ficha(ficha: Ficha, row: dict, exclusions: pd.DataFrame, lang: str) -> dict
             described.append({"label": t[f"field_{name}"], "paragraphs": paragraphs})
     origin = t[f"origin_{ficha.origin}"] if f"origin_{ficha.origin}" in t else ficha.origin
     computed = [
-        [t["method"], row["method"]],
-        [t["reference_period"], _text(row["reference_period"])],
+        [t["method"], workbook_words(lang).get(f"method_{row['method']}", row["method"])],
+        [t["reference_period"], period_text(row["reference_period"], lang)],
         [t["source"], _text(row["source"]) or "—"],
         [t["numerator"], format_number(row["numerator"], 4)],
         [t["denominator"], format_number(row["denominator"], 4)],
@@ -243,7 +235,7 @@ def _ficha(ficha: Ficha, row: dict, exclusions: pd.DataFrame, lang: str) -> dict
         [t["calculation"], formula_text(row, lang)],
     ]
     if _text(row["reason"]) and row["value_note"] == "":
-        computed.append([t["note"], _text(row["reason"])])
+        computed.append([t["note"], reason_text(row["reason"], lang)])
     excluded = exclusions[exclusions["indicator_id"] == ficha.indicator_id]
     return {
         "id": ficha.indicator_id,
@@ -253,7 +245,8 @@ def _ficha(ficha: Ficha, row: dict, exclusions: pd.DataFrame, lang: str) -> dict
         "fields": described,
         "status": _status(row["status"], lang),
         "computed": computed,
-        "exclusions": [{"reason": _text(r.reason), "n": format_number(r.n, 0)} for r in excluded.itertuples()],
+        "exclusions": [{"reason": reason_text(_text(r.reason), lang), "n": format_number(r.n, 0)}
+                       for r in excluded.itertuples()],
         "syntax": yaml.safe_dump(ficha.calculation, allow_unicode=True, sort_keys=False, width=88).rstrip(),
     }
 
@@ -357,7 +350,7 @@ def _figures(run_dir: Path, finance_present: bool, lang: str) -> dict[str, dict]
         path = figure_path(run_dir, spec.name, lang, "svg")
         if spec.finance and not finance_present:
             continue
-        entry = {"caption": spec.caption.get(lang, spec.caption["es"]), "path": None,
+        entry = {"caption": caption(spec.name, lang), "path": None,
                  "missing": _t(lang)["figures_missing"].format(name=path.name)}
         if path.exists():
             entry.update(path="/" + path.relative_to(run_dir).as_posix(), width=_svg_width(path), missing="")
@@ -390,8 +383,9 @@ def annex_data(run_dir: Path, raw_dir: Path, lang: str | None = None, *, manifes
     lfm = load_logframe(raw_dir / "lfm")
     fichas = load_fichas(raw_dir, load_sources(raw_dir), lfm.outcome_indicators)
     project = load_project(raw_dir).model_dump()
-    text = dict(_t(lang))
+    text = _t(lang).to_dict()
     text["summary_intro"] = text["summary_intro"].format(cutoff=manifest["cutoff"], label=manifest["label"])
+    text["audit_intro"] = text["audit_intro"].format(file=TABLES["consistency_audit"].path)
     return {
         "lang": lang,
         "text": text,

@@ -20,7 +20,7 @@ from urllib.parse import quote
 import bagit
 
 from . import __version__
-from .drop import BANNER, DEFAULT_LICENSE, DEFAULT_PUBLISHER
+from .drop import DEFAULT_LICENSE, DEFAULT_PUBLISHER, banner_text
 from .errors import PipelineError
 from .runfolder import fixed_timestamp, read_manifest
 
@@ -118,7 +118,7 @@ def build_crate(payload: Path, manifest: dict, timestamp: dt.datetime):
     root["description"] = " ".join(filter(None, [
         f"Evaluation run {label}: logframe indicators recomputed from the data drop {drop['drop_id']} "
         f"({drop['drop_date']}), with the executed notebooks, the tables, the figures and the PDF/A annex.",
-        BANNER.get(drop["data_origin"], {}).get("en", ""), drop.get("description", "")]))
+        banner_text(drop["data_origin"], "en"), drop.get("description", "")]))
     root["datePublished"] = timestamp.date().isoformat()
     root["identifier"] = label
     profile = crate.add_jsonld({"@id": PROCESS_RUN_PROFILE, "@type": "CreativeWork",

@@ -16,13 +16,13 @@ DEFAULT_PUBLISHER = "ILO Evaluation Office (EVAL)"
 DEFAULT_LICENSE = "CC-BY-4.0"
 METADATA_KEYS = ("custodian", "custodian_url", "publisher", "publisher_url", "license")
 
-BANNER = {
-    "synthetic": {
-        "es": "DATOS SINTÉTICOS DE DEMOSTRACIÓN: no son datos del proyecto; reproducen las cifras publicadas.",
-        "en": "SYNTHETIC DEMONSTRATION DATA: not project data; built to reproduce the published figures.",
-    },
-    "real": {"es": "", "en": ""},
-}
+
+def banner_text(data_origin: str, lang: str = "es") -> str:
+    """The warning every output of a synthetic drop carries (catalog key ``banner.<origin>``); none for real data."""
+    from . import i18n
+
+    key = f"banner.{data_origin}"
+    return i18n.t(key, lang) if data_origin != "real" and i18n.has(key, lang) else ""
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class DataDrop:
         return self.data_origin == "synthetic"
 
     def banner(self, lang: str = "es") -> str:
-        return BANNER[self.data_origin].get(lang, "")
+        return banner_text(self.data_origin, lang)
 
 
 def load_drop(raw_dir: Path, project_root: Path | None = None, *, allow_outside: bool = False) -> DataDrop:

@@ -59,8 +59,26 @@ class Ficha:
 
     def reference_period(self, cutoff: str) -> str:
         """The period the value refers to, which follows the run's cut-off (not a fixed date)."""
-        template = self.calculation.get("period", "hasta el corte ({cutoff})")
+        from . import i18n
+
+        template = self.calculation.get("period", i18n.t(PERIOD_KEY, "es"))
         return template.format(cutoff=cutoff)
+
+
+PERIOD_KEY = "outcome.period_to_cutoff"  # the period of a ficha that states none, written in Spanish in the tables
+
+
+def period_text(period: object, lang: str = "es") -> str:
+    """A ``reference_period`` of the outcome tables in ``lang``: the package's default ("hasta el corte
+    (2020Q2)") is written in ``lang``; a period a ficha states is ficha text and stays as written."""
+    import re
+
+    from . import i18n
+
+    text = "" if period is None or (isinstance(period, float) and period != period) else str(period)
+    pattern = re.escape(i18n.t(PERIOD_KEY, "es", cutoff="\\0")).replace(re.escape("\\0"), "(?P<cutoff>.+)")
+    match = re.fullmatch(pattern, text)
+    return i18n.t(PERIOD_KEY, lang, cutoff=match["cutoff"]) if match else text
 
 
 def check_calculation(path: str, calculation: dict, sources: dict[str, Source], lfm=None) -> None:

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from . import i18n
 from .finance import ACUMULADO, TOTAL
 from .labels import label
 from .outcomes import OUTCOME_STATUSES
@@ -37,72 +38,14 @@ OUTCOME_CAP = 150.0   # outcome markers beyond 150 % of the target are drawn at 
 BUDGET_AMOUNT = "amount"
 PROGRAMMED, EXECUTED, EXECUTION_PCT = "programado", "ejecutado", "execution_pct"
 
-TEXT = {
-    "es": {
-        "component": "Componente {id}",
-        "progress_title": "Avance de los indicadores de producto al corte ({cutoff})",
-        "progress_axis": "Avance = valor actual / meta (%)",
-        "target": "Meta",
-        "no_value": "sin valor",
-        "scheduled_note": "* programado después del corte",
-        "outcome_title": "Indicadores de resultado: línea de base, valor actual y meta ({cutoff})",
-        "outcome_axis": "% de la meta",
-        "baseline": "Línea de base",
-        "current": "Valor actual",
-        "values": "LB {baseline} · actual {current} · meta {target}",
-        "paths_title": "Valor acumulado trimestral de cada indicador de producto (hasta {cutoff})",
-        "counts_title": "Estados al corte ({cutoff})",
-        "output_indicators": "Indicadores de producto (n = {n})",
-        "outputs": "Productos (n = {n})",
-        "outcome_indicators": "Indicadores de resultado (n = {n})",
-        "outcomes": "Resultados (n = {n})",
-        "count_axis": "Número",
-        "budget_item_title": "Presupuesto inicial y ampliado por partida (USD)",
-        "initial": "Inicial",
-        "expanded": "Ampliado",
-        "budget_component_title": "Presupuesto programado y ejecutado por componente, al corte (USD)",
-        "programado": "Programado (vida del proyecto)",
-        "ejecutado": "Ejecutado al corte",
-        "execution_title": "Ejecución financiera por producto, al corte",
-        "execution_axis": "Ejecutado / programado (%)",
-        "project_total": "Total del proyecto ({pct} %)",
-        "usd": "USD",
-    },
-    "en": {
-        "component": "Component {id}",
-        "progress_title": "Progress of the output indicators at the cut-off ({cutoff})",
-        "progress_axis": "Progress = current value / target (%)",
-        "target": "Target",
-        "no_value": "no value",
-        "scheduled_note": "* scheduled after the cut-off",
-        "outcome_title": "Outcome indicators: baseline, current value and target ({cutoff})",
-        "outcome_axis": "% of the target",
-        "baseline": "Baseline",
-        "current": "Current value",
-        "values": "BL {baseline} · current {current} · target {target}",
-        "paths_title": "Quarterly cumulative value of each output indicator (up to {cutoff})",
-        "counts_title": "Statuses at the cut-off ({cutoff})",
-        "output_indicators": "Output indicators (n = {n})",
-        "outputs": "Outputs (n = {n})",
-        "outcome_indicators": "Outcome indicators (n = {n})",
-        "outcomes": "Outcomes (n = {n})",
-        "count_axis": "Number",
-        "budget_item_title": "Initial and expanded budget by item (USD)",
-        "initial": "Initial",
-        "expanded": "Expanded",
-        "budget_component_title": "Programmed and executed budget by component, at the cut-off (USD)",
-        "programado": "Programmed (project life)",
-        "ejecutado": "Executed to the cut-off",
-        "execution_title": "Financial execution by output, at the cut-off",
-        "execution_axis": "Executed / programmed (%)",
-        "project_total": "Project total ({pct} %)",
-        "usd": "USD",
-    },
-}
-
-
 def _text(lang: str, key: str, **values: object) -> str:
-    return TEXT.get(lang, TEXT["es"])[key].format(**values)
+    """A figure's title, axis label or legend entry in ``lang`` (catalog key ``figure.<key>``)."""
+    return i18n.t(f"figure.{key}", lang, **values)
+
+
+def caption(name: str, lang: str) -> str:
+    """The caption of figure ``name`` in ``lang`` (catalog key ``figure.caption.<name>``), for the annex and index."""
+    return i18n.t(f"figure.caption.{name}", lang)
 
 
 def id_key(identifier: str) -> tuple:
@@ -349,7 +292,7 @@ def draw_budget_by_item(budget: pd.DataFrame, lang: str = "es") -> Figure | None
             offset = (index - (len(versions) - 1) / 2) * height
             colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
             ax.barh(y + offset, totals[version], height=height * 0.95, color=colour,
-                    label=_text(lang, version) if version in TEXT["es"] else version)
+                    label=_text(lang, version) if i18n.has(f"figure.{version}", lang) else version)
         ax.set_yticks(y, [names.get(line, line) for line in totals.index])
         ax.set_ylim(len(totals) - 0.5, -0.5)
         ax.xaxis.set_major_formatter(lambda value, _: format_number(value, 0))
@@ -429,47 +372,33 @@ def draw_execution_by_output(execution: pd.DataFrame, lang: str = "es") -> Figur
 
 @dataclass(frozen=True)
 class FigureSpec:
-    """A figure of the run: its file name, its annex caption, how it is drawn, and whether it is financial."""
+    """A figure of the run: its file name, how it is drawn, and whether it is financial (its caption is
+    ``caption(name, lang)``)."""
 
     name: str
-    caption: dict[str, str]
     draw: Callable[[FigureInputs, str], Figure | None]
     finance: bool = False
 
 
 FIGURES: list[FigureSpec] = [
     FigureSpec("status_counts",
-               {"es": "Estados de los indicadores, productos y resultados (§154, §155, §157, §158).",
-                "en": "Statuses of indicators, outputs and outcomes (§154, §155, §157, §158)."},
                lambda data, lang: draw_status_counts(data.tables, lang, data.cutoff)),
     FigureSpec("output_progress",
-               {"es": "Avance de los indicadores de producto por componente, coloreado por estado (Annex 16).",
-                "en": "Progress of the output indicators by component, coloured by status (Annex 16)."},
                lambda data, lang: draw_output_progress(data.tables["output_indicators"], data.tables["output_status"],
                                                        lang, data.cutoff)),
     FigureSpec("output_paths",
-               {"es": "Trayectoria trimestral acumulada de cada indicador de producto (informes de progreso, §153).",
-                "en": "Quarterly cumulative path of each output indicator (progress reports, §153)."},
                lambda data, lang: (None if data.progress is None else
                                    draw_output_paths(data.progress, data.tables["output_indicators"], lang,
                                                      data.cutoff))),
     FigureSpec("outcome_values",
-               {"es": "Indicadores de resultado: línea de base, valor actual y meta (Annex 17).",
-                "en": "Outcome indicators: baseline, current value and target (Annex 17)."},
                lambda data, lang: draw_outcome_values(data.tables["outcome_indicators"], data.tables["outcome_status"],
                                                       lang, data.cutoff)),
     FigureSpec("budget_by_item",
-               {"es": "Presupuesto inicial y ampliado por partida (Tablas 3 y 5 del informe, §172).",
-                "en": "Initial and expanded budget by item (report Tables 3 and 5, §172)."},
                lambda data, lang: data.finance and draw_budget_by_item(data.finance["budget"], lang), finance=True),
     FigureSpec("budget_by_component",
-               {"es": "Presupuesto programado y ejecutado por componente al corte (Annex 19, §179).",
-                "en": "Programmed and executed budget by component at the cut-off (Annex 19, §179)."},
                lambda data, lang: data.finance and draw_budget_by_component(data.finance["financial_execution"], lang),
                finance=True),
     FigureSpec("execution_by_output",
-               {"es": "Ejecución financiera por producto al corte: ejecutado / programado (Annex 19).",
-                "en": "Financial execution by output at the cut-off: executed / programmed (Annex 19)."},
                lambda data, lang: data.finance and draw_execution_by_output(data.finance["financial_execution"], lang),
                finance=True),
 ]

@@ -37,6 +37,14 @@ class Logframe:
     def output_indicator_ids(self) -> list[str]:
         return self.output_indicators["indicator_id"].tolist()
 
+    def names(self, table: str, lang: str = "es") -> dict[str, str]:
+        """Code -> name of ``table`` ("components", "outputs", "outcomes", "output_indicators" or
+        "outcome_indicators") in ``lang``: ``name_<lang>`` where the logframe has it, else ``name_es``."""
+        frame = getattr(self, table)
+        column = f"name_{lang}" if f"name_{lang}" in frame.columns else "name_es"
+        return {code: (name or fallback) for code, name, fallback in
+                zip(frame[frame.columns[0]], frame[column].fillna(""), frame["name_es"])}
+
     def output_risk(self) -> dict[str, bool]:
         """Covid-19 risk per output (the evaluators' judgement, §154/§155), as booleans."""
         flags = self.covid_risk_outputs.set_index("output_id")["covid_risk"]

@@ -15,6 +15,14 @@ import pandas as pd
 from .quarters import Quarter
 
 
+def _reason(key: str, **fields) -> str:
+    """A reason or note the package writes into the outcome tables (catalog key ``reason.<key>``), in
+    Spanish as the tables hold it; ``evalpipe.outcomes.reason_text`` shows it in another language."""
+    from . import i18n
+
+    return i18n.t(f"reason.{key}", "es", **fields)
+
+
 class SpecError(ValueError):
     """A ficha whose calculation cannot be run as written (unknown method, source or column)."""
 
@@ -153,7 +161,7 @@ def share(params: dict, context: Context) -> Result:
         detail = rows.assign(counted_in_numerator=meets).groupby(
             [params["breakdown"], "counted_in_numerator"], dropna=False).size().rename("n").reset_index()
     if denominator == 0:
-        return Result(None, numerator, 0, 0, exclusions, "denominador cero: ningún elemento en el ámbito del indicador", detail)
+        return Result(None, numerator, 0, 0, exclusions, _reason("zero_denominator"), detail)
     return Result(100 * numerator / denominator, numerator, denominator, denominator, exclusions, "", detail)
 
 
@@ -168,7 +176,7 @@ def count(params: dict, context: Context) -> Result:
         value = int(rows[distinct].nunique())
         duplicates = len(rows) - value
         if duplicates:
-            exclusions.append(Exclusion(f"mismo {distinct} contado una sola vez", duplicates))
+            exclusions.append(Exclusion(_reason("counted_once", column=distinct), duplicates))
     else:
         value = len(rows)
     detail = None
@@ -193,7 +201,7 @@ def pre_post_participant(params: dict, context: Context) -> Result:
     pre, post = params["pre_column"], params["post_column"]
     both = rows[pre].notna() & rows[post].notna()
     if int((~both).sum()):
-        exclusions.append(Exclusion(params.get("one_test_reason", "rindió solo una de las dos pruebas"), int((~both).sum())))
+        exclusions.append(Exclusion(params.get("one_test_reason") or _reason("one_test"), int((~both).sum())))
     rows = rows[both]
     detail = pd.DataFrame({"test": ["pre", "post"], "participants": [len(rows)] * 2,
                            "mean_score": [rows[pre].mean(), rows[post].mean()]})
@@ -201,7 +209,7 @@ def pre_post_participant(params: dict, context: Context) -> Result:
         detail = rows.groupby(params["breakdown"]).agg(participants=(params["id_column"], "nunique"),
                                                        mean_pre=(pre, "mean"), mean_post=(post, "mean")).reset_index()
     if rows.empty:
-        return Result(None, None, None, 0, exclusions, "ningún participante rindió ambas pruebas", detail)
+        return Result(None, None, None, 0, exclusions, _reason("no_participant_both_tests"), detail)
     value, numerator, denominator = _pct_change(rows[post].mean(), rows[pre].mean())
     return Result(value, numerator, denominator, len(rows), exclusions, "", detail)
 
@@ -224,11 +232,11 @@ def pre_post_question(params: dict, context: Context) -> Result:
             pivot[label] = float("nan")
     complete = pivot[[pre_label, post_label]].notna().all(axis=1)
     if int((~complete).sum()):
-        exclusions.append(Exclusion("pregunta que no figura en ambas pruebas", int((~complete).sum())))
+        exclusions.append(Exclusion(_reason("question_not_in_both_tests"), int((~complete).sum())))
     pivot = pivot[complete]
     detail = pivot[[pre_label, post_label]].reset_index().rename_axis(None, axis=1)
     if pivot.empty:
-        return Result(None, None, None, 0, exclusions, "ninguna pregunta figura en ambas pruebas", detail)
+        return Result(None, None, None, 0, exclusions, _reason("no_question_in_both_tests"), detail)
     value, numerator, denominator = _pct_change(pivot[post_label].mean(), pivot[pre_label].mean())
     return Result(value, numerator, denominator, len(pivot), exclusions, "", detail)
 
@@ -240,13 +248,13 @@ def pre_post_weighted(params: dict, context: Context) -> Result:
     weight, pre, post = params["weight_column"], params["pre_column"], params["post_column"]
     usable = rows[weight].fillna(0).gt(0) & rows[pre].notna() & rows[post].notna()
     if int((~usable).sum()):
-        exclusions.append(Exclusion("sin resultados de ambas pruebas", int((~usable).sum())))
+        exclusions.append(Exclusion(_reason("without_both_results"), int((~usable).sum())))
     rows = rows[usable]
     keep = [c for c in (params.get("label_column"), weight, pre, post) if c]
     detail = rows[keep].reset_index(drop=True)
     total = rows[weight].sum()
     if not total:
-        return Result(None, None, None, 0, exclusions, "ningún grupo con resultados de ambas pruebas", detail)
+        return Result(None, None, None, 0, exclusions, _reason("no_group_with_both_results"), detail)
     mean_pre = (rows[pre] * rows[weight]).sum() / total
     mean_post = (rows[post] * rows[weight]).sum() / total
     value, numerator, denominator = _pct_change(mean_post, mean_pre)
@@ -264,10 +272,10 @@ def percent_change_count(params: dict, context: Context) -> Result:
     if not params.get("current_may_follow_cutoff", False):
         after = later[snapshot] > context.cutoff_end
         if int(after.sum()):
-            exclusions.append(Exclusion("conteo posterior al corte", int(after.sum())))
+            exclusions.append(Exclusion(_reason("count_after_cutoff"), int(after.sum())))
         later = later[~after]
     if later.empty:
-        return Result(None, None, None, 0, exclusions, "ningún conteo posterior a la línea de base")
+        return Result(None, None, None, 0, exclusions, _reason("no_count_after_baseline"))
     current_date = later[snapshot].max()
     current = later[later[snapshot] == current_date]
     baseline = table[table[snapshot] == baseline_date]
@@ -277,7 +285,7 @@ def percent_change_count(params: dict, context: Context) -> Result:
     if zero:
         created = condition_mask(baseline, zero, context)
         if int(created.sum()):
-            exclusions.append(Exclusion(zero.get("reason", "línea de base fijada en cero"), int(created.sum())))
+            exclusions.append(Exclusion(zero.get("reason") or _reason("baseline_set_to_zero"), int(created.sum())))
         baseline = baseline[~created]
     group = params["group_column"]
     detail = pd.DataFrame({
@@ -285,10 +293,10 @@ def percent_change_count(params: dict, context: Context) -> Result:
         "current": current.groupby(group).size(),
     }).fillna(0).astype(int).reset_index().rename(columns={"index": group})
     base_n, current_n = len(baseline), len(current)
-    note = f"línea de base {baseline_date.date()}, conteo actual {current_date.date()}"
+    note = _reason("count_dates", baseline=baseline_date.date(), current=current_date.date())
     if base_n == 0:
         return Result(None, float(current_n - base_n), 0.0, current_n, exclusions,
-                      f"conteo de línea de base igual a cero ({note})", detail)
+                      _reason("zero_baseline_count", note=note), detail)
     return Result(100 * (current_n - base_n) / base_n, 100.0 * (current_n - base_n), float(base_n),
                   current_n + base_n, exclusions, note, detail)
 
@@ -303,12 +311,14 @@ def from_output_indicator(params: dict, context: Context) -> Result:
     if match.empty:
         raise SpecError(f"unknown output indicator '{params['output_indicator']}'")
     current = match["current"].iloc[0]
+    indicator = params["output_indicator"]
     if pd.isna(current):
-        return Result(None, None, None, 0, [], f"indicador de producto {params['output_indicator']} no medido")
+        return Result(None, None, None, 0, [], _reason("output_indicator_not_measured", indicator=indicator))
     value = float(current) + float(params.get("add", 0))
-    note = f"indicador de producto {params['output_indicator']} = {current:g}"
+    note = _reason("output_indicator_value", indicator=indicator, value=f"{current:g}")
     if params.get("add"):
-        note += f" + {params['add']:g} ({params.get('add_reason', 'sumado')})"
+        note = _reason("output_indicator_value_added", indicator=indicator, value=f"{current:g}",
+                       added=f"{params['add']:g}", why=params.get("add_reason") or _reason("added"))
     return Result(value, value, None, 1, [], note)
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import re
+
 import pandas as pd
 
-from .fichas import Ficha
+from .fichas import Ficha, period_text
 from .methods import Context, Result, SpecError, run_method
 from .outputs import ACHIEVED, IN_PROGRESS, NO_PROGRESS, NOT_MEASURED, indicator_status
 
@@ -31,8 +34,7 @@ def evaluate_ficha(ficha: Ficha, context: Context, output_status: pd.DataFrame |
         match = output_status[output_status["output_id"] == required]
         status = match["status"].iloc[0] if len(match) else "unknown"
         if status != "delivered":
-            reason = (f"requiere que el producto {required} esté entregado; su estado al corte es {status} (§157)")
-            return Result(None, reason=reason), NO_PROGRESS, NOT_APPLICABLE
+            return Result(None, reason=requires_output_reason(required, status)), NO_PROGRESS, NOT_APPLICABLE
     params = dict(ficha.calculation)
     if params.get("add_baseline"):
         params["add"] = ficha.baseline or 0.0
@@ -46,6 +48,53 @@ def evaluate_ficha(ficha: Ficha, context: Context, output_status: pd.DataFrame |
     status = indicator_status(result.value, ficha.baseline if ficha.baseline is not None else 0.0,
                               ficha.target if ficha.target is not None else float("inf"))
     return result, status, "" if result.value is not None else "not_measured"
+
+
+def requires_output_reason(output_id: str, status: str, lang: str = "es") -> str:
+    """Why an indicator has no value while the output it needs is not delivered (§157), in ``lang``
+    (catalog key ``reason.requires_output``, the status in words). The tables hold the Spanish text."""
+    from . import i18n
+    from .labels import label
+
+    return i18n.t("reason.requires_output", lang, output=output_id, status=label(status, lang))
+
+
+@functools.lru_cache(maxsize=1)
+def _reason_patterns() -> tuple[tuple[str, re.Pattern], ...]:
+    """Each ``reason.*`` message as the tables hold it (Spanish), as a pattern capturing its fields."""
+    import string
+
+    from . import i18n
+
+    patterns = []
+    for key in i18n.keys("es", "reason."):
+        parts = []
+        for literal, name, _, _ in string.Formatter().parse(i18n.t(key, "es")):
+            parts.append(re.escape(literal))
+            if name is not None:
+                parts.append(f"(?P<{name}>.+?)")
+        patterns.append((sum(len(p) for p in parts if not p.startswith("(?P<")), key, re.compile("".join(parts))))
+    # The most specific message first: "= {value} + {added} ({why})" before "= {value}".
+    return tuple((key, pattern) for _, key, pattern in sorted(patterns, key=lambda p: (-p[0], p[1])))
+
+
+def reason_text(reason: object, lang: str = "es") -> str:
+    """A ``reason`` of the outcome tables in ``lang``. The reasons and notes the package writes
+    (``reason.*``: an output not yet delivered, a count after the cut-off, ...) are written again in
+    ``lang``; a reason a ficha states (its exclusion rules) is ficha text and stays as written."""
+    from . import i18n
+
+    text = "" if reason is None or (isinstance(reason, float) and reason != reason) else str(reason)
+    for key, pattern in _reason_patterns() if text else ():
+        match = pattern.fullmatch(text)
+        if not match:
+            continue
+        fields = {name: reason_text(value, lang) for name, value in match.groupdict().items()}
+        if key == "reason.requires_output":  # the status in words of ``lang``
+            codes = {i18n.t(k, "es"): k.removeprefix("status.") for k in i18n.keys("es", "status.")}
+            return requires_output_reason(fields["output"], codes.get(match["status"], match["status"]), lang)
+        return i18n.t(key, lang, **fields)
+    return text
 
 
 def compute_outcome_indicators(fichas: dict[str, Ficha], context: Context, lfm_outcome_indicators: pd.DataFrame,
@@ -120,20 +169,22 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return f"{value:,.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:,.0f}"
 
 
-def formula_line(ficha: Ficha, row: dict) -> str:
+def formula_line(ficha: Ficha, row: dict, lang: str = "es") -> str:
     """The computation with its numbers, e.g. "9 / 20 × 100 = 45 %", for a reviewer to check by hand."""
+    from . import i18n
+
     method = ficha.method
     value = row["current"]
     if row["value_note"] == NOT_APPLICABLE or value is None or pd.isna(value):
-        return "sin valor: " + str(row["reason"])
+        return f"{i18n.t('outcome.no_value', lang)}: {reason_text(row['reason'], lang)}"
     if method in ("share",):
         return f"{_fmt(row['numerator'])} / {_fmt(row['denominator'])} × 100 = {_fmt(value)} %"
     if method.startswith("pre_post"):
         return (f"({_fmt(row['numerator'], 4)}) / {_fmt(row['denominator'], 4)} = {_fmt(value)} %"
-                "  [numerador = (promedio de salida − promedio de entrada) × 100; denominador = promedio de entrada]")
+                f"  {i18n.t('outcome.pre_post_note', lang)}")
     if method == "percent_change_count":
         return (f"({_fmt(row['numerator'])}) / {_fmt(row['denominator'])} = {_fmt(value)} %"
-                "  [numerador = (conteo actual − conteo de línea de base) × 100; denominador = conteo de línea de base]")
+                f"  {i18n.t('outcome.percent_change_note', lang)}")
     return f"{_fmt(value)}"
 
 
@@ -141,27 +192,28 @@ def ficha_markdown(ficha: Ficha, row: dict, result: Result, lang: str = "es") ->
     """A ficha técnica as a reviewer reads it: definition, formula, rules, and the computed numbers.
 
     Every piece of ficha text is escaped (``htmlsafe.escape_markdown``): it renders as text, never as HTML."""
+    from . import i18n
     from .htmlsafe import escape_markdown as e
-    from .labels import label
+    from .labels import label, workbook_words
 
     method_text = ficha.fields["metodo_de_calculo"]
     source = e(ficha.fields.get("fuente", ""))
     lines = [f"### {e(ficha.indicator_id)} — {e(ficha.fields['descripcion'])}",
-             f"*{source}*" if ficha.origin == "annex_14" else
-             f"*{'Ficha reconstruida' if lang == 'es' else 'Reconstructed ficha'}: {source}*",
+             f"*{source}*" if ficha.origin == "annex_14" else f"*{i18n.t('outcome.reconstructed', lang, source=source)}*",
              ""]
-    if method_text.get("numerador"):
-        lines.append(f"- **Numerador:** {e(method_text['numerador'])}")
-    if method_text.get("denominador"):
-        lines.append(f"- **Denominador:** {e(method_text['denominador'])}")
-    if method_text.get("formula_sin_etiquetas"):
-        lines.append(f"- **Fórmula:** {e(method_text['formula_sin_etiquetas'])}")
+    for field, key in (("numerador", "numerator"), ("denominador", "denominator"),
+                       ("formula_sin_etiquetas", "formula")):
+        if method_text.get(field):
+            lines.append(f"- **{i18n.t(f'outcome.{key}', lang)}:** {e(method_text[field])}")
     for rule in method_text.get("reglas") or []:
         lines.append(f"- {e(rule)}")
-    lines += ["", f"**Cálculo** (`{ficha.method}`, periodo: {e(row['reference_period'])}): "
-              f"{e(formula_line(ficha, row))}",
-              f"— línea de base {_fmt(ficha.baseline)}, meta {_fmt(ficha.target)}, "
-              f"**{label(row['status'], lang)}**; n = {row['n']}, excluidos = {row['n_excluded']}."]
+    method = workbook_words(lang).get(f"method_{ficha.method}", ficha.method)
+    detail = i18n.t("outcome.calculation_detail", lang, method=e(method),
+                    period=e(period_text(row["reference_period"], lang)))
+    summary = i18n.t("outcome.summary", lang, baseline=_fmt(ficha.baseline), target=_fmt(ficha.target),
+                     status=f"**{label(row['status'], lang)}**", n=row["n"], excluded=row["n_excluded"])
+    lines += ["", f"**{i18n.t('outcome.calculation', lang)}** ({detail}): {e(formula_line(ficha, row, lang))}",
+              f"— {summary}"]
     if result.reason and row["value_note"] == "":
-        lines.append(f"*Nota:* {e(result.reason)}")
+        lines.append(f"*{i18n.t('outcome.note', lang)}:* {e(reason_text(result.reason, lang))}")
     return "\n".join(lines)

@@ -106,3 +106,18 @@ def mask_value(value: object) -> str:
         shape = f"{len(text)} characters"
     masked = "*" * len(text) if len(text) <= 3 else text[0] + "*" * (len(text) - 2) + text[-1]
     return f"{masked} ({shape})"
+
+
+def sensitive_indicators(fichas: dict, sources: dict) -> set[str]:
+    """The outcome indicators computed from a file about child victims or residents (``sensitive: true`` in
+    ``microdata/sources.yaml``)."""
+    return {indicator for indicator, ficha in fichas.items()
+            if ficha.source_key and sources[ficha.source_key].sensitive}
+
+
+def public_exclusions(exclusions: pd.DataFrame, fichas: dict, sources: dict, threshold: int = DEFAULT_THRESHOLD
+                      ) -> tuple[pd.DataFrame, int]:
+    """The exclusions table as published: counts below ``threshold`` of the indicators drawn from sensitive
+    files shown as ``<threshold``; returns the table and how many counts were hidden."""
+    sensitive = exclusions["indicator_id"].isin(sensitive_indicators(fichas, sources))
+    return suppress_where(exclusions, sensitive, "n", threshold)

@@ -16,12 +16,15 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from . import __version__, i18n
 from .annex import annex_text
-from .drop import BANNER
+from .drop import banner_text
 from .export import restore_cell
-from .figures import FIGURES, figure_path
-from .labels import WORKBOOK as WORKBOOK_LABELS, label
+from .figures import FIGURES, caption, figure_path
+from .labels import label, workbook_words
+from .fichas import period_text
+from .outcomes import reason_text
+from .stages import STAGES
 from .runfolder import (FINANCE_TABLES, TABLES, fixed_timestamp, read_finance, read_manifest, read_tables,
                         run_lang)
 
@@ -30,19 +33,6 @@ WORKBOOK = "annex_tables.xlsx"
 LANGS = ("es", "en")
 # Files that describe single records (e.g. the validation's offending cells) are not listed for reviewers.
 NOT_LISTED = ("validation/problems.csv",)
-
-PAGE_TEXT = {
-    "es": {"title": "Paquete del revisor", "annex": "Anexo de evaluación (PDF/A)", "notebooks": "Cuadernos ejecutados",
-           "data_docs": "Data Docs (validación de los datos)", "tables": "Tablas", "figures": "Figuras",
-           "workbook": "Todas las tablas del anexo en un libro Excel", "manifest": "Manifiesto de la ejecución",
-           "cutoff": "Corte", "drop": "Entrega de datos",
-           "annex_data": "Datos y plantilla del anexo"},
-    "en": {"title": "Reviewer's package", "annex": "Evaluation annex (PDF/A)", "notebooks": "Executed notebooks",
-           "data_docs": "Data Docs (data validation)", "tables": "Tables", "figures": "Figures",
-           "workbook": "All annex tables in one Excel workbook", "manifest": "Run manifest",
-           "cutoff": "Cut-off", "drop": "Data drop", "annex_data": "Annex data and template"},
-}
-
 
 def _href(path: Path, run_dir: Path) -> str:
     return quote(path.relative_to(run_dir).as_posix())
@@ -58,6 +48,20 @@ def _files(run_dir: Path, pattern: str) -> list[Path]:
                   if p.is_file() and p.relative_to(run_dir).as_posix() not in NOT_LISTED)
 
 
+def _notebook_links(run_dir: Path, lang: str) -> list[str]:
+    """Every notebook the run executed, in stage order, each with what it shows a reviewer
+    (``index.notebook.<stem>``). The annex notebook writes this page while it runs, before its own HTML
+    exists, so a notebook is listed when its executed ``.ipynb`` or its ``.html`` is in the run folder."""
+    links = []
+    for stage in STAGES:
+        stem = stage.notebook.removesuffix(".ipynb")
+        page = run_dir / "notebooks" / f"{stem}.html"
+        if not (page.exists() or page.with_suffix(".ipynb").exists()):
+            continue
+        links.append(f"{_link(page, run_dir)} — {html.escape(i18n.t(f'index.notebook.{stem}', lang))}")
+    return links
+
+
 def write_index_html(run_dir: Path, lang: str | None = None, *, manifest: dict | None = None) -> Path:
     """``<run_dir>/index.html``: links (relative) to the annex, notebooks, Data Docs, tables, figures and workbook.
 
@@ -66,12 +70,12 @@ def write_index_html(run_dir: Path, lang: str | None = None, *, manifest: dict |
     run_dir = Path(run_dir)
     manifest = read_manifest(run_dir, manifest)
     lang = lang or run_lang(manifest)
-    t = PAGE_TEXT.get(lang, PAGE_TEXT["es"])
+    t = i18n.view("index.", lang)
     drop = manifest["data_drop"]
     sections: list[tuple[str, list[str]]] = []
     annexes = _files(run_dir, "annex*.pdf")
     sections.append((t["annex"], [_link(p, run_dir) for p in annexes]))
-    sections.append((t["notebooks"], [_link(p, run_dir) for p in _files(run_dir, "notebooks/*.html")]))
+    sections.append((t["notebooks"], _notebook_links(run_dir, lang)))
     docs = run_dir / "data_docs" / "index.html"
     sections.append((t["data_docs"], [_link(docs, run_dir)] if docs.exists() else []))
     tables = [run_dir / spec.path for spec in list(TABLES.values()) + list(FINANCE_TABLES.values())]
@@ -86,17 +90,17 @@ def write_index_html(run_dir: Path, lang: str | None = None, *, manifest: dict |
             if not png.exists():
                 continue
             svg = png.with_suffix(".svg")
-            caption = html.escape(spec.caption.get(figure_lang, spec.caption["es"]))
+            shown = html.escape(caption(spec.name, figure_lang))
             vector = f' · {_link(svg, run_dir, "SVG")}' if svg.exists() else ""
             figure_items.append(f'<figure><a href="{_href(png, run_dir)}"><img src="{_href(png, run_dir)}" '
-                                f'alt="{caption}" loading="lazy"></a><figcaption>{caption} '
+                                f'alt="{shown}" loading="lazy"></a><figcaption>{shown} '
                                 f'({_link(png, run_dir, "PNG")}{vector})</figcaption></figure>')
     sections.append((t["figures"], figure_items))
     extra = [_link(p, run_dir) for p in _files(run_dir, "annex/*")]
     sections.append((t["annex_data"], extra))
     sections.append((t["manifest"], [_link(run_dir / "manifest.json", run_dir)]))
 
-    banner = BANNER.get(drop["data_origin"], {}).get(lang, "")
+    banner = banner_text(drop["data_origin"], lang)
     body = [f"<h1>{html.escape(t['title'])} — {html.escape(manifest['label'])}</h1>"]
     if banner:
         body.append(f'<p class="banner">{html.escape(banner)}</p>')
@@ -136,7 +140,7 @@ figcaption {{ font-size: .85rem; }}
 
 
 # ------------------------------------------------------------------------------------ workbook --
-# The workbook a reviewer opens in Excel: words for sheet names and headers (labels.WORKBOOK), names beside
+# The workbook a reviewer opens in Excel: words for sheet names and headers (catalog keys workbook.*), names beside
 # every code, numbers as numbers with a number format, a word (grey, italic) where a number is missing, the
 # finance tables in the report's shape, a first sheet that says what the workbook is, and print settings.
 
@@ -161,12 +165,12 @@ def _lines(text: str, width: float) -> int:
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a sheet: the table's column, its header (a labels.WORKBOOK key) and how it is shown.
+    """One column of a sheet: the table's column, its header (a workbook key (labels.workbook_label)) and how it is shown.
 
     kind: text, long (wrapped text), int, pct, value (unit per row), fine (numerator/denominator),
-    flag (yes/no), status (labels.label), code (``prefix`` + code looked up in labels.WORKBOOK), shown (a
+    flag (yes/no), status (labels.label), code (``prefix`` + code looked up with labels.workbook_label), shown (a
     compared value: status codes and True/False in words).
-    missing: the word written where the number is missing: a labels.WORKBOOK key, or "row" for the row's
+    missing: the word written where the number is missing: a workbook key (labels.workbook_label), or "row" for the row's
     own ``_missing`` (not_measured / not_applicable).
     """
 
@@ -296,6 +300,10 @@ def _with_names(table: pd.DataFrame, lfm, lang: str) -> pd.DataFrame:
     for column, (key, names) in named.items():
         if key in table.columns:
             table[column] = table[key].map(lambda code, names=names: names.get(code, ""))
+    if "reason" in table.columns:  # the reasons the package writes, in the workbook's language
+        table["reason"] = table["reason"].map(lambda reason: reason_text(reason, lang))
+    if "reference_period" in table.columns:
+        table["reference_period"] = table["reference_period"].map(lambda period: period_text(period, lang))
     missing = pd.Series("not_measured", index=table.index)
     if "value_note" in table.columns:
         missing = missing.where(table["value_note"].ne("not_applicable"), "not_applicable")
@@ -386,8 +394,8 @@ def _write_value(sheet, formats: _Formats, row: int, col: int, column: Column, v
     sheet.write_string(row, col, workbook_text(text), style)
 
 
-def _words(lang: str) -> dict[str, str]:
-    return WORKBOOK_LABELS.get(lang, WORKBOOK_LABELS["es"])
+def _words(lang: str) -> i18n.CatalogView:
+    return workbook_words(lang)
 
 
 def _print_setup(sheet, header_rows: int, lang: str, label_text: str) -> None:
@@ -523,7 +531,7 @@ def _about_sheet(workbook, formats: _Formats, manifest: dict, project: dict, lan
     sheet = workbook.add_worksheet(words["sheet_about"])
     drop = manifest["data_drop"]
     software = manifest.get("software", {})
-    origin = BANNER.get(drop["data_origin"], {}).get(lang, "") or words["about_origin_real"]
+    origin = banner_text(drop["data_origin"], lang) or words["about_origin_real"]
     symbol = project.get("symbol", "")
     name = project.get(f"name_{lang}") or project.get("name_es", "")
     title = formats.get(bold=True, font_size=14)
@@ -620,7 +628,7 @@ def write_workbook(run_dir: Path, lang: str | None = None, *, manifest: dict | N
                                                "nan_inf_to_errors": False})
     workbook.set_properties({"title": f"{manifest['label']} — {words['about_title']}", "author": "evalpipe",
                              "created": fixed_timestamp(manifest).replace(tzinfo=None),
-                             "comments": BANNER.get(manifest["data_drop"]["data_origin"], {}).get(lang, "")})
+                             "comments": banner_text(manifest["data_drop"]["data_origin"], lang)})
     formats = _Formats(workbook)
     label_text = manifest["label"]
     listed = [(words[f"sheet_{s.key}"], s.key, f"{s.source} · {s.notebook}") for s in SHEETS]

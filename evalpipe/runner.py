@@ -412,8 +412,9 @@ def _execute_graph(params: RunParameters, root: Path, selected: list[str], force
         executed = staging_reports / "notebooks" / current.notebook
         started = time.perf_counter()
         progress(f"[{current.name}] running notebooks/{current.notebook} ({reason})")
+        source = prose_in_language(root / "notebooks" / current.notebook, params.lang, progress)
         try:
-            pm.execute_notebook(f"notebooks/{current.notebook}", _relative(executed, root), parameters=injected,
+            pm.execute_notebook(source, _relative(executed, root), parameters=injected,
                                 kernel_name="python3", progress_bar=False, log_output=False, report_mode=False,
                                 kernel_manager_class=kernel_manager_class)
         except PapermillExecutionError as exc:
@@ -502,6 +503,25 @@ def _execute_graph(params: RunParameters, root: Path, selected: list[str], force
         first.evalue = first.evalue.replace(_relative(staging_reports, root), _relative(failed, root))
         raise first
     return [reports[s.name] for s in stage_graph.STAGES if s.name in reports]
+
+
+def prose_in_language(notebook_path: Path, lang: str, progress: Callable[[str], None] = print):
+    """The stage notebook with its markdown cells in ``lang`` (catalog ``notebook:<stem>``), for Papermill.
+
+    A cell the catalog does not translate (prose edited in Jupyter, not yet in the catalog) stays in English,
+    and one warning line names the notebook and the cells (numbered from 1, as Jupyter shows them)."""
+    import nbformat
+
+    from . import i18n
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    untranslated = i18n.translate_notebook(notebook, Path(notebook_path).stem, lang)
+    if untranslated:
+        cells = ", ".join(str(index + 1) for index in untranslated)
+        progress(f"warning: notebooks/{Path(notebook_path).name}: markdown cell{'s' if len(untranslated) > 1 else ''} "
+                 f"{cells} not translated to {lang} (shown in English; add them to "
+                 f"evalpipe/locale/{lang}/LC_MESSAGES/evalpipe.po)")
+    return notebook
 
 
 def _mark_failure(notebook_path: Path, ename: str, evalue: str, cell: int | None) -> None:

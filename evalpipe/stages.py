@@ -148,9 +148,14 @@ def module_closure(notebook_path: Path, package_dir: Path) -> dict[str, str]:
     return dict(sorted(seen.items()))
 
 
+# Every stage reads the translation catalog (its notebook's prose, labels, annex and figure texts): a
+# changed text re-runs the stages that print it.
+CATALOG = "package:locale/*/LC_MESSAGES/*.po"
+
+
 def input_files(stage_: Stage, roots: dict[str, Path]) -> dict[str, str]:
-    """Every file the stage reads, keyed by root and relative path, with its SHA-256."""
-    return _hash_globs(stage_.inputs, roots)
+    """Every file the stage reads, keyed by root and relative path, with its SHA-256 (the catalog included)."""
+    return _hash_globs((*stage_.inputs, CATALOG) if "package" in roots else stage_.inputs, roots)
 
 
 def output_files(stage_: Stage, roots: dict[str, Path]) -> dict[str, str]:

@@ -6,6 +6,7 @@ same run."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -21,7 +22,7 @@ import pytest
 from evalpipe import annex, archive, figures, reviewer
 from evalpipe.drop import load_drop
 from evalpipe.errors import InputError
-from evalpipe.labels import WORKBOOK
+from evalpipe.labels import workbook_words
 from evalpipe.microdata import load_sources, read_source
 from evalpipe.runfolder import TABLES
 
@@ -94,11 +95,35 @@ def test_index_of_an_english_run_is_in_english(run, tmp_path):
     assert '<html lang="en">' in page and "Executed notebooks" in page and "SYNTHETIC DEMONSTRATION DATA" in page
 
 
+def test_index_links_every_executed_notebook_with_what_it_shows(run, tmp_path):
+    """The annex notebook writes index.html while it runs, before its own HTML exists: it is linked all the
+    same, and every notebook has its one-line description in the run's language."""
+    from evalpipe import i18n
+    from evalpipe.stages import STAGES
+
+    copy = tmp_path / run.name
+    shutil.copytree(run, copy)
+    for stage in STAGES:  # every stage ran; the annex notebook is still running (no HTML yet)
+        (copy / "notebooks" / stage.notebook).write_text("{}\n", encoding="utf-8")
+        if stage.name != "annex":
+            (copy / "notebooks" / stage.notebook.replace(".ipynb", ".html")).write_text("<html></html>\n")
+    for lang in ("es", "en"):
+        manifest = json.loads((copy / "manifest.json").read_text())
+        manifest["parameters"]["lang"] = lang
+        page = reviewer.write_index_html(copy, manifest=manifest).read_text(encoding="utf-8")
+        items = re.findall(r'<li><a href="(notebooks/[^"]+)">[^<]*</a> — ([^<]+)</li>', page)
+        stems = [stage.notebook.removesuffix(".ipynb") for stage in STAGES]
+        assert [href for href, _ in items] == [f"notebooks/{stem}.html" for stem in stems]
+        assert [html.unescape(text) for _, text in items] == [i18n.t(f"index.notebook.{stem}", lang) for stem in stems]
+    (copy / "notebooks" / "08_annex.ipynb").unlink()  # a notebook the run did not execute is not listed
+    assert "08_annex" not in reviewer.write_index_html(copy).read_text(encoding="utf-8")
+
+
 def test_workbook_has_an_about_sheet_and_one_sheet_per_table_finance_only_when_present(run, tmp_path):
     """What each sheet shows is tested in test_workbook.py; here: which sheets a run with and without the
     finance tables gets."""
     workbook = openpyxl.load_workbook(run / reviewer.WORKBOOK)
-    words = WORKBOOK["es"]
+    words = workbook_words("es")
     assert workbook.sheetnames == [words["sheet_about"]] + [words[f"sheet_{s.key}"] for s in reviewer.SHEETS]
     assert len(list(workbook[words["sheet_output_indicators"]].iter_rows(min_row=2))) == 48
     copy = tmp_path / run.name

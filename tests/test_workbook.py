@@ -16,14 +16,14 @@ import pandas as pd
 import pytest
 
 from evalpipe import reviewer
-from evalpipe.labels import WORKBOOK, label
+from evalpipe.labels import label, workbook_words
 from evalpipe.lfm import load_logframe
 from evalpipe.outputs import round_half_up
 from evalpipe.runfolder import TABLES
 
 from published_run import RAW, build_run, write_finance
 
-ES, EN = WORKBOOK["es"], WORKBOOK["en"]
+ES, EN = workbook_words("es"), workbook_words("en")
 
 
 @pytest.fixture(autouse=True)
@@ -236,8 +236,12 @@ def test_a_lone_dash_stays_a_dash_and_formulas_are_never_run(book):
 
 
 def test_every_workbook_word_exists_in_both_languages():
-    assert WORKBOOK["es"].keys() == WORKBOOK["en"].keys()
-    assert all(isinstance(v, str) for words in WORKBOOK.values() for v in words.values())
+    assert set(ES) == set(EN) and len(ES) > 100
+    assert all(isinstance(v, str) and v for words in (ES, EN) for v in words.values())
+    for spec in reviewer.SHEETS + reviewer.FINANCE_SHEETS:  # Excel: sheet names of at most 31 characters, no []:*?/\
+        for words in (ES, EN):
+            name = words[f"sheet_{spec.key}"]
+            assert len(name) <= 31 and not set(name) & set("[]:*?/\\"), name
 
 
 @pytest.mark.slow

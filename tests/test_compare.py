@@ -1,0 +1,401 @@
+"""The comparison of two runs (evalpipe.compare): its figures recomputed from the runs' own tables, the like-for-
+like recomputation of a changed definition, the follow-up of the recommendations, and the refusals.
+
+The fast tests build published run folders in a temporary project with the library calls the stage notebooks
+make (no kernels): the tables, and a manifest with the inputs' and outputs' hashes, as ``pipeline.py run``
+writes them. The notebook and the end-to-end pipeline runs are marked slow.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from conftest import FIXTURES, ROOT, project_copy, tree_hashes
+from evalpipe import compare, followup
+from evalpipe.drop import load_drop
+from evalpipe.errors import InputError, PipelineError
+from evalpipe.export import write_table
+from evalpipe.runner import RunParameters, build_manifest, published_hashes, verify_run
+
+MID, FINAL = "midterm-2020Q2", "final-2021Q4"
+FINAL_RAW = "tests/fixtures/final_drop/raw"
+CHANGED_RULE = ("    - cumplida\n  - column: fecha_verificacion", "    - cumplida\n    - parcialmente cumplida\n"
+                "  - column: fecha_verificacion")
+
+
+def build_run(project: Path, raw_rel: str, evaluation: str, cutoff: str, *, finance: bool = False) -> Path:
+    """A published run folder as pipeline.py writes it (tables and manifest), made without notebooks."""
+    label = f"{evaluation}-{cutoff}"
+    raw = project / raw_rel
+    tables = compare.compute_indicators(raw, project, cutoff)
+    drop = load_drop(raw, project)
+    run_dir = project / "reports" / label
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    for name in ("output_indicators", "output_status", "outcome_indicators", "outcome_status"):
+        write_table(tables[name], run_dir / "tables" / f"{name}.csv", drop)
+    if finance:
+        from evalpipe import finance as fin
+        from evalpipe.lfm import load_logframe
+        from evalpipe.quarters import parse_quarter
+
+        lfm = load_logframe(raw / "lfm", project)
+        for name, frame in fin.compute_tables(fin.load_finance(raw, lfm, parse_quarter(cutoff), project)).items():
+            write_table(frame, run_dir / "tables" / f"{name}.csv", drop)
+    params = RunParameters(evaluation=evaluation, cutoff=cutoff, lang="es", raw_dir=raw_rel,
+                           processed_dir=f"data/processed/{label}", run_dir=f"reports/{label}",
+                           expectations_dirs=["expectations"])
+    manifest = build_manifest(params, project, drop, [])
+    manifest["outputs_sha256"] = published_hashes(params, run_dir, project / params.processed_dir)
+    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
+                                           encoding="utf-8")
+    return run_dir
+
+
+def new_project(base: Path, final_rule_changed: bool = False) -> Path:
+    project = base / "project"
+    shutil.copytree(ROOT / "data" / "raw", project / "data" / "raw")
+    shutil.copytree(ROOT / FINAL_RAW, project / FINAL_RAW)
+    shutil.copytree(FIXTURES / "project_b" / "raw", project / "tests/fixtures/project_b/raw")
+    (project / "notebooks").mkdir()
+    shutil.copy(ROOT / "notebooks" / compare.NOTEBOOK, project / "notebooks" / compare.NOTEBOOK)
+    (project / "pipeline.py").write_text("# the project's root marker for the notebook\n", encoding="utf-8")
+    if final_rule_changed:
+        ficha = project / FINAL_RAW / "fichas" / "1.1.1.1.yaml"
+        text = ficha.read_text(encoding="utf-8")
+        assert CHANGED_RULE[0] in text
+        ficha.write_text(text.replace(*CHANGED_RULE), encoding="utf-8")
+        targets = project / FINAL_RAW / "lfm" / "output_indicators.csv"
+        lines = targets.read_text(encoding="utf-8").splitlines(keepends=True)
+        header = lines[0].rstrip("\n").split(",")
+        cells = lines[1].rstrip("\n").split(",")
+        assert cells[0] == "1.1.1.1"
+        cells[header.index("target")] = str(int(float(cells[header.index("target")])) + 3)
+        lines[1] = ",".join(cells) + "\n"
+        targets.write_text("".join(lines), encoding="utf-8")
+    build_run(project, "data/raw", "midterm", "2020Q2", finance=True)
+    build_run(project, FINAL_RAW, "final", "2021Q4")
+    return project
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    return new_project(tmp_path_factory.mktemp("compare"))
+
+
+@pytest.fixture(scope="module")
+def published(project) -> Path:
+    return compare.build_comparison(project, MID, FINAL, "es", notebook=False, progress=lambda _: None)
+
+
+@pytest.fixture(scope="module")
+def changed(tmp_path_factory) -> tuple[Path, compare.Comparison]:
+    project = new_project(tmp_path_factory.mktemp("changed"), final_rule_changed=True)
+    return project, compare.compare(compare.load_pair(project, MID, FINAL))
+
+
+def read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def number(text: str) -> float:
+    return float(text) if text not in ("", "nan") else float("nan")
+
+
+def same(x: float, y: float) -> bool:
+    return (x != x and y != y) or abs(x - y) < 1e-6
+
+
+# ------------------------------------------------------------------------ figures from the runs' tables --
+
+def test_every_indicator_at_both_cutoffs_is_read_from_the_runs_own_tables(project, published):
+    changes = read(published / "tables" / "indicator_changes.csv")
+    for level, name in (("output_indicator", "output_indicators"), ("outcome_indicator", "outcome_indicators")):
+        a = read(project / "reports" / MID / "tables" / f"{name}.csv").set_index("indicator_id")
+        b = read(project / "reports" / FINAL / "tables" / f"{name}.csv").set_index("indicator_id")
+        rows = changes[changes["level"] == level].set_index("indicator_id")
+        assert set(rows.index) == set(a.index) | set(b.index) and len(rows) == len(a)
+        for indicator, row in rows.iterrows():
+            assert row["status_a"] == a.loc[indicator, "status"] and row["status_b"] == b.loc[indicator, "status"]
+            assert row["transition"] == f"{a.loc[indicator, 'status']}->{b.loc[indicator, 'status']}"
+            va, vb = number(a.loc[indicator, "current"]), number(b.loc[indicator, "current"])
+            assert same(number(row["value_a"]), va) and same(number(row["value_b"]), vb), indicator
+            assert same(number(row["value_change"]), round(vb - va, 4)), indicator
+            if level == "output_indicator":
+                assert same(number(row["progress_a"]), number(a.loc[indicator, "progress_pct"])), indicator
+                assert same(number(row["progress_b"]), number(b.loc[indicator, "progress_pct"])), indicator
+    assert (changes["presence"] == "both").all()
+
+
+def test_transition_matrix_counts_the_runs_statuses(project, published):
+    matrix = read(published / "tables" / "transition_matrix.csv").astype({"n": int})
+    for level, name, key in (("output_indicator", "output_indicators", "indicator_id"),
+                             ("outcome_indicator", "outcome_indicators", "indicator_id"),
+                             ("output", "output_status", "output_id"), ("outcome", "outcome_status", "outcome_id")):
+        a = read(project / "reports" / MID / "tables" / f"{name}.csv")[[key, "status"]]
+        b = read(project / "reports" / FINAL / "tables" / f"{name}.csv")[[key, "status"]]
+        expected = a.merge(b, on=key, suffixes=("_a", "_b")).groupby(["status_a", "status_b"]).size()
+        part = matrix[matrix["level"] == level]
+        got = part[part["n"] > 0].set_index(["status_a", "status_b"])["n"]
+        assert got.sort_index().to_dict() == expected.sort_index().to_dict(), level
+        assert part["n"].sum() == len(a)
+    counts = read(published / "tables" / "transition_counts.csv").astype({"n": int})
+    outputs = counts[counts["level"] == "output_indicator"].set_index("direction")["n"]
+    assert outputs["improved"] > 0 and outputs.sum() == 48 and outputs["added"] == outputs["dropped"] == 0
+
+
+def test_finance_inputs_and_recommendations_tables(project, published):
+    finance = read(published / "tables" / "finance_changes.csv")
+    execution = read(project / "reports" / MID / "tables" / "financial_execution.csv")
+    total = execution[(execution["line"] == finance["line"].iloc[0]) & (execution["period"] == "acumulado")
+                      & (execution["measure"] == "ejecutado")]["value"]
+    assert finance["line_type"].iloc[0] == "total" and same(number(finance["executed_a"].iloc[0]), float(total.iloc[0]))
+    assert set(finance["available"]) == {"a_only"}  # the synthetic final drop has no finance folder
+    assert {"component", "output"} <= set(finance["line_type"])
+    inputs = read(published / "tables" / "input_changes.csv").set_index("path")
+    assert inputs.loc[followup.FOLLOWUP_FILE, "state"] == "added"
+    assert inputs.loc["lfm/project.yaml", "state"] == "unchanged"
+    assert (inputs.loc[[p for p in inputs.index if p.startswith("progress_reports/")], "state"] == "added").sum() == 5
+    states = read(published / "tables" / "recommendation_states.csv").set_index("state")["n"].astype(int)
+    source = read(project / FINAL_RAW / followup.FOLLOWUP_FILE)
+    assert states.to_dict() == {s: int((source["state"] == s).sum()) for s in followup.STATES}
+    by = read(published / "tables" / "recommendation_addressees.csv").astype({"n": int})
+    assert by.groupby("addressee")["n"].sum().to_dict() == {"ilo_country_office": 3, "project": 4}
+    assert set(read(published / "tables" / "runs.csv")["project"]) == {"PER/17/51/USA"}
+
+
+def test_the_comparison_folder_has_figures_and_a_manifest_that_verifies(project, published):
+    manifest = json.loads((published / "manifest.json").read_text(encoding="utf-8"))
+    from evalpipe.drop import sha256_file
+
+    assert manifest["runs"]["a"]["manifest_sha256"] == sha256_file(project / "reports" / MID / "manifest.json")
+    assert manifest["runs"]["b"]["manifest_sha256"] == sha256_file(project / "reports" / FINAL / "manifest.json")
+    for name in compare.FIGURES:
+        assert (published / "figures" / f"{name}.png").stat().st_size > 10_000
+        assert f"reports/{published.name}/figures/{name}.svg" in manifest["outputs_sha256"]
+    assert len([k for k in manifest["outputs_sha256"] if "/tables/" in k]) == len(compare.TABLE_NAMES)
+    assert verify_run(published, project).ok
+    assert not (project / "reports" / ".staging").exists()
+    section = compare.annex_section(published, "en")
+    assert section["title"] == "Progress since the mid-term evaluation" and "2020Q2" in section["lead"]
+    assert set(section["figures"]) == set(compare.FIGURES) and len(section["tables"]["recommendations"]) == 4
+    assert section["summary"]["output_indicator.improved"] > 0
+
+
+def test_the_same_runs_give_the_same_bytes(project, published):
+    before = tree_hashes(published)
+    compare.build_comparison(project, MID, FINAL, "es", notebook=False, progress=lambda _: None)
+    after = tree_hashes(published)
+    assert {k: v for k, v in after.items() if k != "manifest.json"} == \
+        {k: v for k, v in before.items() if k != "manifest.json"}
+
+
+# ------------------------------------------------------------------------------------- like for like ----
+
+def test_a_changed_rule_is_flagged_with_the_published_and_the_comparable_midterm_value(changed):
+    project, comparison = changed
+    definitions = comparison.tables["definition_changes"]
+    rule = definitions[(definitions["indicator_id"] == "1.1.1.1") & (definitions["field"] == "calculo")
+                       & (definitions["level"] == "outcome_indicator")]
+    assert len(rule) == 1 and "+  - parcialmente cumplida" in rule["diff"].iloc[0]
+    assert "numerator_conditions" in rule["value_b"].iloc[0]
+    like = comparison.tables["like_for_like"].set_index(["level", "indicator_id"])
+    row = like.loc[("outcome_indicator", "1.1.1.1")]
+    assert bool(row["definition_changed"]) and row["changed_fields"] == "calculo" and row["basis"] == "recomputed"
+    published_mid = read(project / "reports" / MID / "tables" / "outcome_indicators.csv").set_index("indicator_id")
+    assert same(row["published_value_a"], number(published_mid.loc["1.1.1.1", "current"]))
+    # The comparable mid-term value: the later rule on the later drop's data, at the earlier cut-off.
+    expected = compare.compute_indicators(project / FINAL_RAW, project, "2020Q2")["outcome_indicators"]
+    comparable = float(expected.set_index("indicator_id").loc["1.1.1.1", "current"])
+    assert same(row["comparable_value_a"], comparable) and comparable > row["published_value_a"]
+    final = read(project / "reports" / FINAL / "tables" / "outcome_indicators.csv").set_index("indicator_id")
+    assert same(row["change_comparable"], round(number(final.loc["1.1.1.1", "current"]) - comparable, 4))
+    # The output indicator whose target changed.
+    target = definitions[(definitions["level"] == "output_indicator") & (definitions["field"] == "target")]
+    assert target["indicator_id"].tolist() == ["1.1.1.1"]
+    out = like.loc[("output_indicator", "1.1.1.1")]
+    assert bool(out["definition_changed"]) and out["changed_fields"] == "target"
+    assert not bool(like.loc[("outcome_indicator", "1.2.1.2"), "definition_changed"])
+
+
+def test_unchanged_definitions_are_not_flagged(project, published):
+    assert len(read(published / "tables" / "definition_changes.csv")) == 0
+    like = read(published / "tables" / "like_for_like.csv")
+    assert (like["definition_changed"] == "False").all() and (like["basis"] == "recomputed").all()
+
+
+def test_an_indicator_in_one_logframe_only_is_added_or_dropped():
+    def table(ids, statuses):
+        return pd.DataFrame({"output_id": ["1.1"] * len(ids), "indicator_id": ids, "current": [1.0] * len(ids),
+                             "target": [2.0] * len(ids), "progress_pct": [50.0] * len(ids), "status": statuses})
+
+    changes = compare.indicator_changes(table(["1.1.1", "1.1.2"], ["in_progress", "no_progress"]),
+                                        table(["1.1.2", "1.1.3"], ["achieved", "in_progress"]), "output_indicator")
+    by = changes.set_index("indicator_id")
+    assert by.loc["1.1.1", "presence"] == "dropped" and by.loc["1.1.1", "transition"] == "in_progress->absent"
+    assert by.loc["1.1.3", "presence"] == "added" and by.loc["1.1.3", "direction"] == "added"
+    assert by.loc["1.1.2", "transition"] == "no_progress->achieved" and by.loc["1.1.2", "direction"] == "improved"
+    matrix = compare.transition_matrix(changes, "output_indicator").set_index(["status_a", "status_b"])["n"]
+    assert matrix[("in_progress", "absent")] == 1 and matrix[("absent", "in_progress")] == 1
+    like = compare.like_for_like(changes, pd.DataFrame(columns=["level", "indicator_id", "field"]), None, False)
+    assert like.set_index("indicator_id")["basis"].to_dict() == {"1.1.1": "dropped", "1.1.2": "not_covered",
+                                                                 "1.1.3": "added"}
+
+
+def test_finance_changes_give_what_was_executed_in_between():
+    def run(executed: float, programmed: float) -> dict:
+        rows = [{"line": "C1", "line_type": "component", "component_id": "1", "output_id": "", "line_name_es": "C 1",
+                 "line_name_en": "C 1", "period": "acumulado", "measure": m, "value": v}
+                for m, v in (("programado", programmed), ("ejecutado", executed),
+                             ("execution_pct", 100 * executed / programmed))]
+        return {"financial_execution": pd.DataFrame(rows)}
+
+    table = compare.finance_changes(run(40.0, 100.0), run(90.0, 120.0))
+    row = table.iloc[0]
+    assert row["available"] == "both" and row["executed_between"] == 50.0 and row["programmed_change"] == 20.0
+    assert row["execution_pct_a"] == 40.0 and row["execution_pct_b"] == 75.0
+
+
+# ------------------------------------------------------------------------------------------ refusals ----
+
+def _nothing_written(project: Path) -> None:
+    reports = project / "reports"
+    assert not [p for p in reports.iterdir() if p.name.startswith((compare.COMPARE_PREFIX, ".staging",
+                                                                    ".compare"))]
+
+
+def test_refusals_write_nothing(tmp_path):
+    project = new_project(tmp_path)
+    build_run(project, "tests/fixtures/project_b/raw", "midterm", "2023Q2")
+    cases = {
+        ("midterm-2019Q4", FINAL): "no published run folder reports/midterm-2019Q4/",
+        (MID, "midterm-2023Q2"): "only two runs of one project can be compared",
+        (FINAL, MID): "must have a later cut-off",
+        ("../x", FINAL): "expected the name of a published run folder",
+    }
+    for (a, b), message in cases.items():
+        with pytest.raises(compare.CompareError, match=re.escape(message)):
+            compare.build_comparison(project, a, b, notebook=False, progress=lambda _: None)
+        _nothing_written(project)
+    # A tampered run: one of its tables edited after publication.
+    table = project / "reports" / FINAL / "tables" / "output_indicators.csv"
+    table.write_text(table.read_text(encoding="utf-8").replace("achieved", "in_progress", 1), encoding="utf-8")
+    with pytest.raises(compare.CompareError, match=r"reports/final-2021Q4/ does not match its manifest \(1 changed"):
+        compare.build_comparison(project, MID, FINAL, notebook=False, progress=lambda _: None)
+    _nothing_written(project)
+    build_run(project, FINAL_RAW, "final", "2021Q4")
+    # A drop edited after its run: the comparison would read a logframe the run did not.
+    lfm = project / FINAL_RAW / "lfm" / "outcome_indicators.csv"
+    lfm.write_text(lfm.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    with pytest.raises(compare.CompareError, match="changed since reports/final-2021Q4/ was made"):
+        compare.build_comparison(project, MID, FINAL, notebook=False, progress=lambda _: None)
+    _nothing_written(project)
+    assert issubclass(compare.CompareError, PipelineError)
+
+
+def test_a_failure_while_writing_publishes_nothing(tmp_path, monkeypatch):
+    project = new_project(tmp_path)
+
+    def broken(*args, **kwargs):
+        raise compare.CompareError("boom")
+
+    monkeypatch.setattr(compare, "draw_transition_matrix", broken)
+    with pytest.raises(compare.CompareError, match="boom"):
+        compare.build_comparison(project, MID, FINAL, notebook=False, progress=lambda _: None)
+    _nothing_written(project)
+
+
+# ------------------------------------------------------------------------------------------ follow-up ---
+
+def test_the_recommendations_table_is_checked_row_by_row(tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "followup").mkdir(parents=True)
+    source = ROOT / FINAL_RAW / followup.FOLLOWUP_FILE
+    table = followup.load_recommendations(ROOT / FINAL_RAW)
+    assert table["recommendation_id"].tolist() == ["1", "2", "3", "4"] and set(table["state"]) <= set(followup.STATES)
+    assert table["response_en"].str.startswith("SYNTHETIC").all()  # labelled synthetic like the rest of the drop
+    text = source.read_text(encoding="utf-8")
+    (raw / followup.FOLLOWUP_FILE).write_text(text.replace(",implemented,2021Q4", ",done,2021Q4", 1), encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        followup.load_recommendations(raw)
+    assert error.value.row == 3 and error.value.column == "state" and "implemented" in error.value.expected
+    (raw / followup.FOLLOWUP_FILE).write_text(text.replace("ilo_country_office;project", "ministry", 1),
+                                              encoding="utf-8")
+    with pytest.raises(InputError, match="row 2, column 'addressee'"):
+        followup.load_recommendations(raw)
+    assert followup.load_recommendations(tmp_path) is None
+
+
+# ------------------------------------------------------------------------------------------ notebook ----
+
+def _percent_cells(text: str) -> list[tuple[str, str]]:
+    body = re.sub(r"\A# ---\n.*?# ---\n\n", "", text, flags=re.S)
+    cells = []
+    for chunk in re.split(r"^(?=# %%)", body, flags=re.M):
+        if not chunk.strip():
+            continue
+        header, _, rest = chunk.partition("\n")
+        rest = rest.strip("\n")
+        if "[markdown]" in header:
+            cells.append(("markdown", "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#")
+                                                for line in rest.splitlines())))
+        else:
+            cells.append(("code", rest))
+    return cells
+
+
+def test_the_notebook_pair_agrees_and_has_no_outputs():
+    nb = nbformat.read(ROOT / "notebooks" / compare.NOTEBOOK, as_version=4)
+    pair = _percent_cells((ROOT / "notebooks" / "09_compare.py").read_text(encoding="utf-8"))
+    assert [(c.cell_type, c.source) for c in nb.cells] == pair
+    assert all(not c.get("outputs") and not c.get("execution_count") for c in nb.cells if c.cell_type == "code")
+    parameters = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(parameters) == 1 and all(f"{p} =" in parameters[0].source for p in ("run_a", "run_b", "lang"))
+    from evalpipe import i18n
+
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            assert i18n.has(cell.source.strip(), "es", context="notebook:09_compare"), cell.source[:40]
+    for key in i18n.keys("en", "compare."):
+        assert i18n.has(key, "es")
+
+
+@pytest.mark.slow
+def test_run_compare_executes_the_notebook_into_the_comparison_folder(project, published):
+    folder = compare.run_compare(project, MID, FINAL, "en", progress=lambda _: None)
+    assert folder.name == f"{published.name}-en"
+    html = (folder / "notebooks" / "09_compare.html").read_text(encoding="utf-8")
+    assert "Progress since the mid-term evaluation" in html and "like_for_like" not in html.split("<body")[0]
+    executed = nbformat.read(folder / "notebooks" / compare.NOTEBOOK, as_version=4)
+    assert any(c.get("outputs") for c in executed.cells if c.cell_type == "code")
+    assert ".staging" not in (folder / "notebooks" / compare.NOTEBOOK).read_text(encoding="utf-8")
+    for name in compare.TABLE_NAMES:  # the notebook writes the same tables as the package alone
+        assert (folder / "tables" / f"{name}.csv").read_bytes() == (published / "tables" / f"{name}.csv").read_bytes()
+    assert (folder / "figures" / "transition_matrix_en.png").exists()
+    assert verify_run(folder, project).ok
+
+
+@pytest.mark.slow
+def test_end_to_end_make_run_the_final_run_then_the_comparison(tmp_path):
+    """From the project's own commands: the mid-term run, the final drop's run, then the comparison."""
+    project = project_copy(tmp_path / "e2e", ("tests/fixtures/final_drop",))
+    result = subprocess.run([sys.executable, "pipeline.py", "run", "--evaluation", "final", "--cutoff", "2021Q4",
+                             "--raw", FINAL_RAW], cwd=project, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    folder = compare.run_compare(project, MID, FINAL, "es", progress=lambda _: None)
+    changes = read(folder / "tables" / "indicator_changes.csv")
+    for level, name in (("output_indicator", "output_indicators"), ("outcome_indicator", "outcome_indicators")):
+        a = read(project / "reports" / MID / "tables" / f"{name}.csv").set_index("indicator_id")["status"]
+        b = read(project / "reports" / FINAL / "tables" / f"{name}.csv").set_index("indicator_id")["status"]
+        rows = changes[changes["level"] == level].set_index("indicator_id")
+        assert rows["status_a"].to_dict() == a.to_dict() and rows["status_b"].to_dict() == b.to_dict()
+    assert verify_run(folder, project).ok
