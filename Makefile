@@ -12,7 +12,7 @@ PYTHON_VERSION := $(call VERSION_OF,$(PYTHON))
 VENV_VERSION := $(if $(wildcard $(VENV)),$(or $(call VERSION_OF,$(BIN)/python),broken),none)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test bench lock notebooks synthetic-data clean check-python FORCE
+.PHONY: help install run test bench lock synthetic-data clean check-python FORCE
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
