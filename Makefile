@@ -1,16 +1,48 @@
 # Reproducible evaluation pipeline. `make help` lists the targets.
-PYTHON ?= python3
+# The Python the project needs, from pyproject.toml's requires-python (">=3.11,<3.12" -> 3.11).
+NEED_PYTHON := $(shell sed -n 's/^requires-python *= *">= *\([0-9][0-9]*\.[0-9][0-9]*\).*/\1/p' pyproject.toml)
+# python3.11 when it is on the PATH, else python3; `make install PYTHON=/path/to/python3.11` chooses another.
+PYTHON ?= $(shell command -v python$(NEED_PYTHON) >/dev/null 2>&1 && echo python$(NEED_PYTHON) || echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+VERSION_OF = $(shell $(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+PYTHON_VERSION := $(call VERSION_OF,$(PYTHON))
+# The version of the Python that made .venv ("none" when .venv is absent, "broken" when its python does not run).
+VENV_VERSION := $(if $(wildcard $(VENV)),$(or $(call VERSION_OF,$(BIN)/python),broken),none)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test bench lock notebooks synthetic-data clean
+.PHONY: help install run test bench lock synthetic-data clean check-python FORCE
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
+# Before anything is installed: the Python that would make .venv must be the one the project needs.
+CHECK_PYTHON = if [ "$(PYTHON_VERSION)" != "$(NEED_PYTHON)" ]; then \
+	  echo "error: this project needs Python $(NEED_PYTHON) (found $(if $(PYTHON_VERSION),$(PYTHON_VERSION) at $(shell command -v $(PYTHON)),no working $(PYTHON))); run: make $(firstword $(MAKECMDGOALS) install) PYTHON=python$(NEED_PYTHON)" >&2; \
+	  exit 1; \
+	fi
+
+check-python: ## Say whether PYTHON is the Python the project needs (make does it before installing)
+	@$(CHECK_PYTHON)
+
+# A .venv made by another Python (or whose python no longer runs) is rebuilt, never reused.
+ifneq ($(VENV_VERSION),none)
+ifneq ($(VENV_VERSION),$(NEED_PYTHON))
+$(STAMP): FORCE
+endif
+endif
+# A Python named on the command line (or in the environment) is checked even when .venv is up to date.
+ifneq ($(filter command line environment,$(origin PYTHON)),)
+$(STAMP): | check-python
+endif
+
 $(STAMP): requirements.txt pyproject.toml
+	@$(CHECK_PYTHON)
+	@if [ -e $(VENV) ] && [ "$(VENV_VERSION)" != "$(NEED_PYTHON)" ]; then \
+	  echo "$(VENV) was made by Python $(VENV_VERSION), not $(NEED_PYTHON): rebuilding it with $(PYTHON)"; \
+	  rm -rf $(VENV); \
+	fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .

@@ -48,10 +48,12 @@ FICHA_FIELDS = ("resultado", "proposito", "unidad_de_medida", "metodo_de_calculo
                 "nivel_de_desagregacion", "procedencia_de_los_datos", "periodo_de_referencia", "responsable",
                 "documentos_utilizados", "notas_al_pie")
 # First characters export.neutralise_cell prefixes with an apostrophe in the CSV tables.
-# How the annex is rebuilt; {placeholders} come from the manifest.
-RUN_COMMAND = "python pipeline.py run --evaluation {evaluation} --cutoff {cutoff} --lang {lang}{extra}"
-TYPST_COMMAND = ("SOURCE_DATE_EPOCH={epoch} typst compile --root {run_dir} --input data={data} "
-                 "--pdf-standard a-2b --ignore-system-fonts {run_dir}/annex/annex.typ {run_dir}/{pdf}")
+# How the annex is rebuilt, as commands that work from the project folder of a machine set up with the
+# README (`make install`); {placeholders} come from the manifest. The typst package is a Python binding
+# (no `typst` executable): `pipeline.py typeset` compiles the run folder's annex/annex.typ with the same
+# settings as the run (typeset_annex) and checks that the PDF is byte for byte the published one.
+RUN_COMMAND = ".venv/bin/python pipeline.py run --evaluation {evaluation} --cutoff {cutoff} --lang {lang}{extra}"
+TYPESET_COMMAND = "SOURCE_DATE_EPOCH={epoch} .venv/bin/python pipeline.py typeset {run}"
 
 
 def _t(lang: str) -> i18n.CatalogView:
@@ -344,12 +346,10 @@ def _reproducibility(manifest: dict, run_dir: Path, lang: str, timestamp: dt.dat
         extra += f" --expectations {folder}"
     software = dict(manifest.get("software", {}))
     software["typst"] = metadata.version("typst")
-    pdf = annex_pdf_path(Path(params.get("run_dir", "run")), lang).name
     run_folder = params.get("run_dir", str(run_dir))
     commands = [RUN_COMMAND.format(evaluation=manifest["evaluation"], cutoff=manifest["cutoff"], lang=lang,
                                    extra=extra),
-                TYPST_COMMAND.format(epoch=int(timestamp.timestamp()), run_dir=run_folder, pdf=pdf,
-                                     data=annex_data_path(Path("."), lang).name)]
+                TYPESET_COMMAND.format(epoch=int(timestamp.timestamp()), run=Path(run_folder).name)]
     table_hashes = [[spec.path, sha256_file(Path(run_dir) / spec.path)]
                     for spec in list(TABLES.values()) + list(FINANCE_TABLES.values())
                     if (Path(run_dir) / spec.path).exists()]
@@ -456,15 +456,22 @@ def build_annex(run_dir: Path, raw_dir: Path, lang: str | None = None, *, manife
     stage that runs before the runner writes it). Draw the figures first (``figures.make_all_figures``):
     the annex includes those it finds and says which are missing.
     """
-    import typst
-
     run_dir = Path(run_dir).resolve()
     manifest = read_manifest(run_dir, manifest)
     lang = lang or run_lang(manifest)
     timestamp = timestamp or fixed_timestamp(manifest)
     data_path = write_annex_data(run_dir, raw_dir, lang, manifest=manifest, timestamp=timestamp)
-    output = annex_pdf_path(run_dir, lang)
-    typst.compile(str(data_path.parent / TEMPLATE), output=str(output), root=str(run_dir), font_paths=[],
-                  ignore_system_fonts=True, format="pdf", sys_inputs={"data": data_path.name},
+    return typeset_annex(data_path, run_dir, annex_pdf_path(run_dir, lang), timestamp)
+
+
+def typeset_annex(data_path: Path, run_dir: Path, output: Path, timestamp: dt.datetime) -> Path:
+    """Compile the ``annex.typ`` beside ``data_path`` (its annex data) into ``output``: PDF/A-2b, the typst
+    wheel's fonts only, dated ``timestamp``, files read from ``run_dir``. The one place these settings are, for
+    the annex stage and for ``pipeline.py typeset`` (which re-typesets a published run)."""
+    import typst
+
+    data_path = Path(data_path)
+    typst.compile(str(data_path.parent / TEMPLATE), output=str(output), root=str(Path(run_dir).resolve()),
+                  font_paths=[], ignore_system_fonts=True, format="pdf", sys_inputs={"data": data_path.name},
                   pdf_standards=[PDF_STANDARD], timestamp=timestamp)
-    return output
+    return Path(output)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -230,3 +231,96 @@ def test_the_final_evaluation_runs_on_its_own_drop_into_its_own_folder(project):
     assert outcomes.loc["3.2.1.1", "current"] > 42  # contacts added in 2021 count at the final cut-off
     manifest = json.loads((final / "manifest.json").read_text())
     assert manifest["evaluation"] == "final" and manifest["data_drop"]["drop_id"] == "final-demo"
+
+
+def _with_venv(copy: Path) -> Path:
+    """``copy/.venv`` is the Python running the tests, as `make install` leaves it: the printed commands say
+    `.venv/bin/python`."""
+    if sys.prefix != sys.base_prefix:
+        (copy / ".venv").symlink_to(sys.prefix, target_is_directory=True)
+    else:  # not a virtualenv: the interpreter itself
+        (copy / ".venv" / "bin").mkdir(parents=True)
+        (copy / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    return copy
+
+
+def test_the_annex_rebuild_commands_work_as_printed_and_give_the_published_pdf(project, tmp_path):
+    """The commands of the annex's "commands that rebuild it" section, taken from the annex data of the
+    published run and run as printed in a shell from the project folder, give the published PDF byte for byte."""
+    published = project / "reports" / "midterm-2020Q2"
+    data = json.loads((published / "annex" / "annex_data.json").read_text(encoding="utf-8"))
+    commands = data["reproducibility"]["commands"]
+    assert len(commands) == 2 and all(".venv/bin/python pipeline.py " in c for c in commands), commands
+    assert not any(c.startswith(("python ", "typst ")) or " typst compile" in c for c in commands)
+    # The PDF prints them as they are: each on a line of its own, no invisible character to copy with them.
+    import pdf_inspect
+
+    assert set(commands) <= set("\n".join(pdf_inspect.pages_text(published / "annex.pdf")).splitlines())
+    copy = tmp_path / "p"
+    shutil.copytree(project, copy)
+    _with_venv(copy)
+    before = tree_hashes(copy / "reports" / "midterm-2020Q2")
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    results = [subprocess.run(["bash", "-c", command], cwd=copy, capture_output=True, text=True, timeout=600,
+                              env=env) for command in commands]
+    for command, result in zip(commands, results):
+        assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+    assert "up to date: reports/midterm-2020Q2/" in results[0].stdout  # the same parameters: nothing to redo
+    assert "byte for byte the published reports/midterm-2020Q2/annex.pdf" in results[1].stdout
+    rebuilt = copy / "reports" / "_rebuilt" / "midterm-2020Q2" / "annex.pdf"
+    assert rebuilt.read_bytes() == (published / "annex.pdf").read_bytes()
+    assert tree_hashes(copy / "reports" / "midterm-2020Q2") == before  # the published folder is not touched
+    # Typeset from changed annex data, the PDF differs, and the command says so (exit 1).
+    data_file = copy / "reports" / "midterm-2020Q2" / "annex" / "annex_data.json"
+    changed = json.loads(data_file.read_text(encoding="utf-8"))
+    changed["reproducibility"]["commit"] = "0" * 40
+    data_file.write_text(json.dumps(changed), encoding="utf-8")
+    result = subprocess.run(["bash", "-c", commands[1]], cwd=copy, capture_output=True, text=True, timeout=600,
+                            env=env)
+    assert result.returncode == 1 and "differs from the published reports/midterm-2020Q2/annex.pdf" in result.stderr
+
+
+def test_an_english_run_publishes_its_own_folder(project):
+    midterm = tree_hashes(project / "reports" / "midterm-2020Q2")
+    result = run(project, "run", "--lang", "en")
+    assert result.returncode == 0, result.stderr
+    assert "published reports/midterm-2020Q2-en/" in result.stdout
+    english = project / "reports" / "midterm-2020Q2-en"
+    assert (english / "annex_en.pdf").read_bytes().startswith(b"%PDF") and not (english / "annex.pdf").exists()
+    data = json.loads((english / "annex" / "annex_data_en.json").read_text(encoding="utf-8"))
+    assert data["reproducibility"]["commands"][0].endswith("--lang en")
+    assert tree_hashes(project / "reports" / "midterm-2020Q2") == midterm
+
+
+def test_the_readme_commands_work_as_printed_on_a_published_run(project, tmp_path):
+    """The README's commands that a published project answers in seconds, run as printed in a shell from the
+    project folder (the others are run by the tests test_cli.RUN_BY names)."""
+    from test_cli import RUN_ON_A_PUBLISHED_RUN, readme_commands
+
+    expected = {
+        ".venv/bin/python pipeline.py run": "up to date: reports/midterm-2020Q2/",
+        ".venv/bin/python pipeline.py status": "published files: all",
+        ".venv/bin/python pipeline.py run --only validate": "[validate] skipped: up to date",
+        ".venv/bin/python pipeline.py run --params my_run.yaml": "up to date: reports/midterm-2020Q2/",
+        ".venv/bin/python pipeline.py verify midterm-2020Q2": "verified: the ",
+        ".venv/bin/python pipeline.py archive midterm-2020Q2": "written and fully validated",
+        ".venv/bin/python pipeline.py typeset midterm-2020Q2": "byte for byte the published",
+        ".venv/bin/python pipeline.py --help": "Usage: pipeline.py [OPTIONS] COMMAND",
+        ".venv/bin/python pipeline.py --version": "evalpipe ",
+        ".venv/bin/evalpipe --help": "Usage: evalpipe [OPTIONS] COMMAND",
+    }
+    assert set(expected) == set(RUN_ON_A_PUBLISHED_RUN)
+    commands = [c for c in readme_commands() if c in expected]
+    assert len(commands) == len(expected)
+    copy = tmp_path / "p"
+    shutil.copytree(project, copy)
+    _with_venv(copy)
+    # The README's example parameters file (keys: the option names).
+    (copy / "my_run.yaml").write_text("evaluation: midterm\ncutoff: 2020Q2\nlang: es\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    for command in commands:
+        result = subprocess.run(["bash", "-c", command], cwd=copy, capture_output=True, text=True, timeout=600,
+                                env=env)
+        assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+        assert expected[command] in result.stdout + result.stderr, f"{command}\n{result.stdout}\n{result.stderr}"
+    assert (copy / "reports" / "bags" / "midterm-2020Q2" / "bagit.txt").exists()

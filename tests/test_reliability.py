@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -17,6 +18,8 @@ from conftest import ROOT, project_copy, tree_hashes
 
 pytestmark = pytest.mark.slow
 RUN = [sys.executable, "pipeline.py", "run"]
+# The console script installed with the package (the project is found from the working directory).
+EVALPIPE_RUN = [str(Path(sys.executable).with_name("evalpipe")), "run"]
 
 
 
@@ -26,8 +29,8 @@ def project(tmp_path_factory) -> Path:
     return project_copy(tmp_path_factory.mktemp("reliable"))
 
 
-def _start(project: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(RUN + list(args), cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+def _start(project: Path, *args: str, command: list[str] = RUN) -> subprocess.Popen:
+    return subprocess.Popen(command + list(args), cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
 
 
@@ -127,22 +130,40 @@ def test_no_identifier_of_the_raw_data_appears_in_any_output(project, tmp_path):
     assert "Nombre completo" in clean and "DNI" in clean  # the dropped columns are named, never their values
 
 
-def _kernel_pids() -> set[int]:
+def _kernel_pids(parent: int) -> set[int]:
+    """The kernels ``parent`` (a pipeline process) started: its children running ipykernel. Other kernels on
+    the machine (another engineer's run) are not counted."""
     import psutil
 
     pids = set()
-    for process in psutil.process_iter(["pid", "cmdline"]):
-        if any("ipykernel" in part for part in (process.info["cmdline"] or [])):
-            pids.add(process.info["pid"])
+    with contextlib.suppress(psutil.NoSuchProcess):
+        for process in psutil.Process(parent).children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                if any("ipykernel" in part for part in process.cmdline()):
+                    pids.add(process.pid)
     return pids
 
 
-@pytest.mark.parametrize("trigger", ["[clean] running", "[validate] running"])
-def test_ctrl_c_stops_at_once_kills_the_kernels_and_publishes_nothing(project, trigger):
-    before, kernels_before = tree_hashes(project / "reports" / "midterm-2020Q2"), _kernel_pids()
+def _alive(pids: set[int]) -> set[int]:
+    import psutil
+
+    alive = set()
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                alive.add(pid)
+    return alive
+
+
+@pytest.mark.parametrize("trigger, command", [("[clean] running", RUN), ("[validate] running", RUN),
+                                              ("[validate] running", EVALPIPE_RUN)],
+                         ids=["pipeline.py-clean", "pipeline.py-validate", "evalpipe-validate"])
+def test_ctrl_c_stops_at_once_kills_the_kernels_and_publishes_nothing(project, trigger, command):
+    before = tree_hashes(project / "reports" / "midterm-2020Q2")
     import threading
 
-    process = _start(project, "--force")
+    assert Path(command[0]).exists(), f"{command[0]}: the console script is installed by `make install`"
+    process = _start(project, "--force", command=command)
     lines: list[tuple[float, str]] = []
     reader = threading.Thread(target=lambda: lines.extend((time.monotonic(), line) for line in process.stdout))
     reader.start()
@@ -150,6 +171,8 @@ def test_ctrl_c_stops_at_once_kills_the_kernels_and_publishes_nothing(project, t
     while not any(trigger in line for _, line in lines) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(1.5)  # the kernel is started and working
+    kernels = _kernel_pids(process.pid)
+    assert kernels, "no kernel was running when Ctrl-C was sent"
     sent = time.monotonic()
     os.killpg(process.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C: the whole foreground group
     process.wait(timeout=60)
@@ -163,7 +186,7 @@ def test_ctrl_c_stops_at_once_kills_the_kernels_and_publishes_nothing(project, t
     late = [line for at, line in lines if at > sent + 0.2 and "] running" in line]
     assert late == []  # no stage starts after Ctrl-C
     time.sleep(0.5)
-    assert _kernel_pids() - kernels_before == set()
+    assert _alive(kernels) == set()  # no kernel left behind
     assert tree_hashes(project / "reports" / "midterm-2020Q2") == before
     assert not (project / "reports" / ".staging").exists()
     assert not (project / "data" / "processed" / ".staging").exists()
