@@ -381,6 +381,7 @@ def test_run_compare_executes_the_notebook_into_the_comparison_folder(project, p
     for name in compare.TABLE_NAMES:  # the notebook writes the same tables as the package alone
         assert (folder / "tables" / f"{name}.csv").read_bytes() == (published / "tables" / f"{name}.csv").read_bytes()
     assert (folder / "figures" / "transition_matrix_en.png").exists()
+    assert "Progress since the mid-term evaluation" in pdf_text(folder / "annex_compare_en.pdf")
     assert verify_run(folder, project).ok
 
 
