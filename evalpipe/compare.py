@@ -700,8 +700,8 @@ def build_comparison(root: Path, run_a: str, run_b: str, lang: str = "es", *, no
                      annex: bool = True, progress=print) -> Path:
     """Check both runs, build the comparison in ``reports/.staging/`` (executing ``notebooks/09_compare.ipynb``
     with papermill when ``notebook``, else in-process), typeset its annex section (``annex_compare.pdf``,
-    ``annex_compare_en.pdf`` in English; ``evalpipe.compare_annex``) when ``annex``, and publish ``reports/compare-<a>-vs-<b>/`` only when all
-    of it was written. Any failure leaves nothing behind. Returns the published folder."""
+    ``annex_compare_en.pdf`` in English; ``evalpipe.compare_annex``) when ``annex``, and publish
+    ``reports/compare-<a>-vs-<b>/`` only when all of it was written. Any failure leaves nothing behind. Returns the published folder."""
     from .i18n import LANGUAGES
     from .publish import RunLock, probe_writable, publish, recover
 
