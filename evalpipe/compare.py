@@ -673,25 +673,35 @@ def comparison_manifest(pair: Pair, out_dir: Path, lang: str, run_dir: str) -> d
     SHA-256 of every file of the comparison (``outputs_sha256``, keyed by its published path)."""
     from .runner import _tree_hashes, git_commit, package_versions
 
+    manifest = manifest_head(pair, lang, run_dir)
+    manifest.update(software=package_versions(), git_commit=git_commit(pair.root),
+                    outputs_sha256={f"{run_dir}/{k}": v for k, v in _tree_hashes(out_dir).items()})
+    return manifest
+
+
+def manifest_head(pair: Pair, lang: str, run_dir: str) -> dict:
+    """What the comparison's manifest says about what was compared (the annex section reads it before the
+    manifest, with the hashes of the files, is written)."""
     runs = {side: {"name": r.name, "evaluation": r.evaluation, "cutoff": r.cutoff, "project": r.project,
-                   "drop_id": r.drop_id, "raw_dir": r.raw_rel, "manifest_sha256": r.manifest_sha256}
+                   "drop_id": r.drop_id, "drop_date": str(r.manifest.get("data_drop", {}).get("drop_date", "")),
+                   "data_origin": str(r.manifest.get("data_drop", {}).get("data_origin", "")),
+                   "raw_dir": r.raw_rel, "manifest_sha256": r.manifest_sha256}
             for side, r in (("a", pair.a), ("b", pair.b))}
     return {"kind": "comparison", "label": pair.name, "project": pair.a.project,
             "parameters": {"run_a": pair.a.name, "run_b": pair.b.name, "lang": lang, "run_dir": run_dir},
-            "runs": runs, "data_drop": pair.b.manifest.get("data_drop", {}),
-            "software": package_versions(),
-            "git_commit": git_commit(pair.root),
-            "outputs_sha256": {f"{run_dir}/{k}": v for k, v in _tree_hashes(out_dir).items()}}
+            "runs": runs, "data_drop": pair.b.manifest.get("data_drop", {})}
 
 
 NOTEBOOK = "09_compare.ipynb"
+COMPARE_ANNEX = "annex_compare.pdf"  # the annex section; annex_compare_en.pdf in English
 
 
 def build_comparison(root: Path, run_a: str, run_b: str, lang: str = "es", *, notebook: bool = True,
-                     progress=print) -> Path:
+                     annex: bool = True, progress=print) -> Path:
     """Check both runs, build the comparison in ``reports/.staging/`` (executing ``notebooks/09_compare.ipynb``
-    with papermill when ``notebook``, else in-process) and publish ``reports/compare-<a>-vs-<b>/`` only when all
-    of it was written. Any failure leaves nothing behind. Returns the published folder."""
+    with papermill when ``notebook``, else in-process), typeset its annex section (``annex_compare.pdf``,
+    ``annex_compare_en.pdf`` in English; ``evalpipe.compare_annex``) when ``annex``, and publish
+    ``reports/compare-<a>-vs-<b>/`` only when all of it was written. Any failure leaves nothing behind. Returns the published folder."""
     from .i18n import LANGUAGES
     from .publish import RunLock, probe_writable, publish, recover
 
@@ -713,6 +723,12 @@ def build_comparison(root: Path, run_a: str, run_b: str, lang: str = "es", *, no
                 _execute_notebook(root, pair, lang, staging, final, progress)
             else:
                 write_comparison(compare(pair), staging, lang)
+            if annex:
+                from .compare_annex import build_compare_annex, compare_annex_pdf_path
+
+                progress(f"[compare] typesetting {compare_annex_pdf_path(Path(), lang).name}")
+                build_compare_annex(staging, lang, manifest=manifest_head(pair, lang, f"reports/{name}"),
+                                    root=root)
             manifest = comparison_manifest(pair, staging, lang, f"reports/{name}")
             (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                                    encoding="utf-8")
@@ -798,13 +814,14 @@ def read_comparison(comparison_dir: Path) -> dict[str, pd.DataFrame]:
     return out
 
 
-def annex_section(comparison_dir: Path, lang: str | None = None) -> dict:
+def annex_section(comparison_dir: Path, lang: str | None = None, *, manifest: dict | None = None) -> dict:
     """What the annex's section «Avance desde la evaluación intermedia» / "Progress since the mid-term
     evaluation" shows: its title and lead, the tables (stable codes; the annex labels them with
     ``labels.label``), counts for the text, and the figures' files (drawn in the comparison's language; ``lang``
-    defaults to it)."""
+    defaults to it). ``manifest`` defaults to the comparison's ``manifest.json`` (pass it while building)."""
     comparison_dir = Path(comparison_dir)
-    manifest = json.loads((comparison_dir / "manifest.json").read_text(encoding="utf-8"))
+    if manifest is None:
+        manifest = json.loads((comparison_dir / "manifest.json").read_text(encoding="utf-8"))
     drawn = str(manifest.get("parameters", {}).get("lang", "es"))
     lang = lang or drawn
     tables = read_comparison(comparison_dir)

@@ -381,6 +381,7 @@ def test_run_compare_executes_the_notebook_into_the_comparison_folder(project, p
     for name in compare.TABLE_NAMES:  # the notebook writes the same tables as the package alone
         assert (folder / "tables" / f"{name}.csv").read_bytes() == (published / "tables" / f"{name}.csv").read_bytes()
     assert (folder / "figures" / "transition_matrix_en.png").exists()
+    assert "Progress since the mid-term evaluation" in pdf_text(folder / "annex_compare_en.pdf")
     assert verify_run(folder, project).ok
 
 
@@ -399,3 +400,173 @@ def test_end_to_end_make_run_the_final_run_then_the_comparison(tmp_path):
         rows = changes[changes["level"] == level].set_index("indicator_id")
         assert rows["status_a"].to_dict() == a.to_dict() and rows["status_b"].to_dict() == b.to_dict()
     assert verify_run(folder, project).ok
+
+
+# ------------------------------------------------------------------------------------- annex section ----
+
+import pdf_inspect  # noqa: E402
+from evalpipe import compare_annex  # noqa: E402
+from evalpipe.labels import label  # noqa: E402
+from evalpipe.runfolder import fixed_timestamp  # noqa: E402
+
+# Codes of the comparison's tables that the PDF must show in words: statuses, transitions, bases, states (the
+# snake_case ones, looked for in both languages; the one-word ones, English words, in the Spanish text).
+MACHINE_CODES = {code for code in {*compare.STATUS_CODES["output"], *compare.STATUS_CODES["output_indicator"],
+                                   "not_covered", "a_only", "b_only", *followup.STATES, *followup.ADDRESSEES,
+                                   *followup.PRIORITIES, "definition_changed", "data_revised", "line_type",
+                                   "executed_between"} if "_" in code}
+ENGLISH_CODES = {"improved", "unchanged", "worsened", "added", "dropped", "recomputed", "absent", "achieved",
+                 "implemented", "project", "synthetic"}  # (run folders such as midterm-2020Q2 are names)
+
+
+def pdf_text(path: Path) -> str:
+    """The PDF's text, words hyphenated at a line end joined again (the hyphen is a line of its own)."""
+    return re.sub(r"\s*\n-\n", "", "\n".join(pdf_inspect.pages_text(path)))
+
+
+def cells(*values) -> str:
+    """A table row as the PDF's text holds it: one cell a line."""
+    return r"\s*\n\s*".join(re.escape(str(v)) for v in values)
+
+
+@pytest.fixture(scope="module")
+def annex_pdf(published) -> Path:
+    return published / compare_annex.compare_annex_pdf_path(published).name
+
+
+@pytest.fixture(scope="module")
+def annex_text(annex_pdf) -> str:
+    return pdf_text(annex_pdf)
+
+
+@pytest.fixture(scope="module")
+def english_annex(project, published) -> Path:
+    folder = compare.build_comparison(project, MID, FINAL, "en", notebook=False, progress=lambda _: None)
+    return folder / "annex_compare_en.pdf"
+
+
+def test_the_annex_section_is_published_with_the_comparison(published, annex_pdf):
+    assert annex_pdf.name == "annex_compare.pdf" and annex_pdf.stat().st_size > 20_000
+    manifest = json.loads((published / "manifest.json").read_text(encoding="utf-8"))
+    for name in ("annex_compare.pdf", "annex/annex_compare_data.json", "annex/compare.typ", "annex/common.typ"):
+        assert f"reports/{published.name}/{name}" in manifest["outputs_sha256"], name
+    assert manifest["runs"]["b"]["data_origin"] == "synthetic" and manifest["runs"]["a"]["drop_date"]
+
+
+def test_the_annex_section_is_pdf_a_with_the_typst_fonts_only(published, annex_pdf):
+    metadata = pdf_inspect.xmp(annex_pdf)
+    assert re.search(r"<pdfaid:part>2</pdfaid:part>", metadata)
+    assert re.search(r"<pdfaid:conformance>B</pdfaid:conformance>", metadata)
+    manifest = json.loads((published / "manifest.json").read_text(encoding="utf-8"))
+    day = fixed_timestamp(manifest).strftime("%Y%m%d")  # the later drop's date, or SOURCE_DATE_EPOCH
+    assert b"/CreationDate(D:" + day.encode() in annex_pdf.read_bytes()
+    found = pdf_inspect.fonts(annex_pdf)
+    assert found and all(font["embedded"] for font in found), found
+    families = {re.sub(r"^[A-Z]{6}\+", "", font["name"]).split("-")[0] for font in found}
+    assert "LibertinusSerif" in families and families <= {"LibertinusSerif", "DejaVuSansMono", "NewCMMath", "NewCM10"}
+    assert pdf_inspect.notdef_glyphs(annex_pdf) == 0
+
+
+def test_the_annex_section_is_titled_in_each_language(annex_text, english_annex):
+    assert "Avance desde la evaluación intermedia" in annex_text
+    assert "Datos sintéticos de demostración" in annex_text and "Las dos corridas comparadas" in annex_text
+    assert "Progress since the mid-term evaluation" not in annex_text
+    english = pdf_text(english_annex)
+    assert "Progress since the mid-term evaluation" in english and "Synthetic demonstration data" in english
+    assert "Avance desde la evaluación intermedia" not in english
+    assert "Target reached" in english and "Meta alcanzada" in annex_text
+    assert pdf_inspect.notdef_glyphs(english_annex) == 0
+
+
+def _directions(a: pd.DataFrame, b: pd.DataFrame, key: str, level: str) -> dict[str, int]:
+    """How many improved, stayed, worsened, were added or dropped: recomputed from the runs' own tables."""
+    rank = compare.RANK[level]
+    statuses = a[[key, "status"]].merge(b[[key, "status"]], on=key, how="outer", suffixes=("_a", "_b"))
+    out = dict.fromkeys(("improved", "unchanged", "worsened", "added", "dropped"), 0)
+    for sa, sb in zip(statuses["status_a"], statuses["status_b"]):
+        if not isinstance(sa, str):
+            out["added"] += 1
+        elif not isinstance(sb, str):
+            out["dropped"] += 1
+        else:
+            out["unchanged" if sa == sb else "improved" if rank[sb] > rank[sa] else "worsened"] += 1
+    return out
+
+
+LEVEL_FILES = (("output_indicator", "output_indicators", "indicator_id", "Indicadores de producto"),
+               ("outcome_indicator", "outcome_indicators", "indicator_id", "Indicadores de resultado"),
+               ("output", "output_status", "output_id", "Productos"),
+               ("outcome", "outcome_status", "outcome_id", "Resultados"))
+
+
+def test_the_annex_figures_are_recomputed_from_the_runs_tables(project, published, annex_text):
+    summary = annex_text[annex_text.index("Resumen de los cambios"):annex_text.index("Indicadores a cada corte")]
+    matrices = annex_text[annex_text.index("Matrices de transición"):annex_text.index("Figuras")]
+    for level, name, key, title in LEVEL_FILES:
+        a = read(project / "reports" / MID / "tables" / f"{name}.csv")
+        b = read(project / "reports" / FINAL / "tables" / f"{name}.csv")
+        counts = _directions(a, b, key, level)
+        assert re.search(cells(title, *counts.values(), len(a)), summary), (level, counts)
+        # The transition matrix: each earlier status's row, the later statuses across.
+        codes = list(compare.STATUS_CODES[level])
+        pairs = a[[key, "status"]].merge(b[[key, "status"]], on=key, suffixes=("_a", "_b"))
+        grid = pairs.groupby(["status_a", "status_b"]).size()
+        part = matrices[matrices.index(title):]
+        for code in codes:
+            row = [int(grid.get((code, other), 0)) for other in codes]
+            assert re.search(cells(label(code, "es"), *row), part), (level, code, row)
+    assert counts["improved"] + counts["worsened"] > 0  # the figures are not all zero
+    # The recommendations followed up: state counts from the drop's own table.
+    source = read(project / FINAL_RAW / followup.FOLLOWUP_FILE)
+    states = annex_text[annex_text.index("Recomendaciones por estado"):]
+    for state in followup.STATES:
+        assert re.search(cells(compare._t(f"state.{state}", "es"), int((source["state"] == state).sum())), states)
+    for recommendation in source.itertuples():
+        assert f"§{recommendation.paragraph}" in annex_text
+    # Every indicator of either run, and the inputs added between the drops (five progress reports).
+    ids = set(read(published / "tables" / "indicator_changes.csv")["indicator_id"])
+    assert ids <= set(re.findall(r"\d+(?:\.\d+)+", annex_text))
+    assert re.search(cells("progress_reports/", 5, 0, 0), annex_text.replace("\u200b", ""))
+
+
+def test_no_machine_code_in_the_annex_text(annex_text, english_annex):
+    for lang, text in (("es", annex_text), ("en", pdf_text(english_annex))):
+        found = sorted(code for code in MACHINE_CODES if re.search(rf"(?<![\w/]){re.escape(code)}(?![\w/])", text))
+        assert not found, (lang, found)
+        assert "->" not in text, lang
+    spanish_words = set(re.findall(r"[a-zñ]+", annex_text))  # lowercase: codes are lowercase, words capitalised
+    assert not spanish_words & ENGLISH_CODES, spanish_words & ENGLISH_CODES
+    assert {"not_measured", "in_progress_at_risk", "partially_implemented", "ilo_country_office"} <= MACHINE_CODES
+
+
+def test_a_second_build_of_the_annex_section_is_byte_identical(project, published, annex_pdf, tmp_path):
+    copy = tmp_path / published.name
+    shutil.copytree(published, copy)
+    (copy / annex_pdf.name).unlink()
+    shutil.rmtree(copy / "annex")
+    assert compare_annex.build_compare_annex(copy, root=project) == copy / annex_pdf.name
+    assert (copy / annex_pdf.name).read_bytes() == annex_pdf.read_bytes()
+    assert (copy / "annex" / "annex_compare_data.json").read_bytes() == \
+        (published / "annex" / "annex_compare_data.json").read_bytes()
+
+
+def test_the_annex_shows_a_changed_definition_with_both_midterm_figures(changed):
+    project, _ = changed
+    folder = compare.build_comparison(project, MID, FINAL, "es", notebook=False, progress=lambda _: None)
+    text = pdf_text(folder / "annex_compare.pdf")
+    like = read(folder / "tables" / "like_for_like.csv").set_index(["level", "indicator_id"])
+    row = like.loc[("outcome_indicator", "1.1.1.1")]
+    from evalpipe.style import format_number
+
+    published_value, comparable = format_number(float(row["published_value_a"])), format_number(
+        float(row["comparable_value_a"]))
+    assert published_value != comparable
+    like_part = text[text.index("Cifras publicadas y comparables"):]
+    assert re.search(cells("1.1.1.1", "Indicadores de resultado", "Cálculo de la ficha", published_value,
+                           comparable, format_number(float(row["value_b"]))), like_part)
+    assert "Diferencia en el cálculo de la ficha 1.1.1.1" in text
+    assert re.search(r"\n\+\s*- parcialmente cumplida\n", text)  # the line the rule gained, as a diff shows it
+    definitions = read(folder / "tables" / "definition_changes.csv")
+    target = definitions[definitions["field"] == "target"].iloc[0]
+    assert re.search(cells("1.1.1.1", "Meta", target["value_a"], target["value_b"]), text)
+    assert "Ninguna definición cambió" not in text
