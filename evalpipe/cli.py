@@ -364,6 +364,39 @@ def verify(run_name: str = RUN_NAME, debug: bool = DEBUG) -> None:
                "the run published")
 
 
+@app.command(short_help="Compare two published runs (mid-term -> final), like for like.")
+def compare(run_a: str = typer.Argument(..., metavar="EARLIER", show_default=False,
+                                        help="The earlier run, a folder of reports/, e.g. midterm-2020Q2."),
+            run_b: str = typer.Argument(..., metavar="LATER", show_default=False,
+                                        help="The later run, e.g. final-2021Q4."),
+            lang: str = typer.Option("es", "--lang", help="es or en: language of the notebook, tables' labels and "
+                                                          "annex section."),
+            debug: bool = DEBUG) -> None:
+    """Compare two published runs of one project (issue 12): every indicator's value, progress and status at
+    each cut-off and its transition, definitions that changed (recomputed like for like), finance, the inputs
+    added or changed between the drops, and the mid-term recommendations followed up. Writes
+    reports/compare-<EARLIER>-vs-<LATER>[-en]/ (notebook, tables, figures, annex_compare.pdf) atomically."""
+    from .errors import PipelineError
+    from .params import LANGUAGES
+
+    if lang not in LANGUAGES:
+        _fail(f"--lang {lang!r}: expected one of {', '.join(LANGUAGES)}", 2)
+    root = project_root()
+    from .compare import run_compare
+
+    started = time.perf_counter()
+    try:
+        folder = run_compare(root, run_a, run_b, lang, progress=typer.echo)
+    except KeyboardInterrupt:
+        _fail("interrupted: nothing published", 130)
+    except PipelineError as exc:
+        if debug:
+            raise
+        _fail(str(exc), 1)
+    shown = folder.relative_to(root) if Path(folder).is_relative_to(root) else folder
+    typer.echo(f"published {shown}/ in {time.perf_counter() - started:.1f} s")
+
+
 @app.command(short_help="Run output_indicators and outcome_indicators only.")
 def indicators(evaluation: str = EVALUATION, cutoff: str = CUTOFF, lang: str = LANG, raw: str = RAW,
                expectations: Optional[str] = EXPECTATIONS, params: Optional[Path] = PARAMS,

@@ -253,6 +253,8 @@ RUN_ON_A_PUBLISHED_RUN = (
 )
 # Run by another test (file::function): the function's code holds the command's arguments.
 RUN_BY = {
+    ".venv/bin/python pipeline.py compare midterm-2020Q2 final-2021Q4":
+        "test_compare.py::test_end_to_end_make_run_the_final_run_then_the_comparison",
     ".venv/bin/python pipeline.py run --cutoff 2020Q4":
         "test_pipeline.py::test_later_cutoff_uses_the_2020q4_report_in_its_own_folder",
     ".venv/bin/python pipeline.py run --lang en":
@@ -279,12 +281,6 @@ NOT_RUN = {
 }
 
 
-# Printed before the command exists (the README says so); when it is wired, the test below fails until the
-# command moves to RUN_BY with the test that runs it.
-PENDING = {
-    ".venv/bin/python pipeline.py compare midterm-2020Q2 final-2021Q4":
-        "issue 12: the compare command is being wired into evalpipe/cli.py",
-}
 
 
 def _test_source(reference: str) -> str:
@@ -299,10 +295,9 @@ def _test_source(reference: str) -> str:
 def test_every_readme_command_is_run_by_a_test_or_listed_with_the_reason():
     commands = readme_commands()
     assert len(commands) >= 15
-    unaccounted = [c for c in commands if c not in RUN_ON_A_PUBLISHED_RUN and c not in RUN_BY and c not in NOT_RUN
-                   and c not in PENDING]
+    unaccounted = [c for c in commands if c not in RUN_ON_A_PUBLISHED_RUN and c not in RUN_BY and c not in NOT_RUN]
     assert unaccounted == [], "README commands no test runs: add them to a test, or to NOT_RUN with the reason"
-    stale = [c for c in (*RUN_ON_A_PUBLISHED_RUN, *RUN_BY, *NOT_RUN, *PENDING) if c not in commands]
+    stale = [c for c in (*RUN_ON_A_PUBLISHED_RUN, *RUN_BY, *NOT_RUN) if c not in commands]
     assert stale == [], "commands listed here that the README no longer prints"
     for command, reference in RUN_BY.items():
         source = _test_source(reference)
@@ -312,14 +307,6 @@ def test_every_readme_command_is_run_by_a_test_or_listed_with_the_reason():
                    and Path(a).stem not in source]
         assert missing == [], (command, reference, missing)
     assert set(NOT_RUN) <= {"make run", "make test"}
-
-
-@pytest.mark.parametrize("command", PENDING)
-def test_a_pending_readme_command_is_not_wired_yet(command):
-    subcommand = shlex.split(command)[2]
-    result = cli("pipeline.py", subcommand, "--help")
-    assert result.returncode == 2 and "No such command" in result.stderr, (
-        f"`{subcommand}` is wired now: move {command!r} from PENDING to RUN_BY with the test that runs it")
 
 
 def test_readme_commands_use_the_project_s_python_or_the_console_script():

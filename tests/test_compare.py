@@ -383,6 +383,9 @@ def test_run_compare_executes_the_notebook_into_the_comparison_folder(project, p
     assert (folder / "figures" / "transition_matrix_en.png").exists()
     assert "Progress since the mid-term evaluation" in pdf_text(folder / "annex_compare_en.pdf")
     assert verify_run(folder, project).ok
+    again = subprocess.run([sys.executable, "pipeline.py", "compare", FINAL, MID], cwd=project, capture_output=True,
+                           text=True, timeout=300)
+    assert again.returncode == 1 and again.stderr.startswith("error: ") and "Traceback" not in again.stderr
 
 
 @pytest.mark.slow
@@ -392,7 +395,11 @@ def test_end_to_end_make_run_the_final_run_then_the_comparison(tmp_path):
     result = subprocess.run([sys.executable, "pipeline.py", "run", "--evaluation", "final", "--cutoff", "2021Q4",
                              "--raw", FINAL_RAW], cwd=project, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr
-    folder = compare.run_compare(project, MID, FINAL, "es", progress=lambda _: None)
+    result = subprocess.run([sys.executable, "pipeline.py", "compare", "midterm-2020Q2", "final-2021Q4"],
+                            cwd=project, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    folder = project / "reports" / f"compare-{MID}-vs-{FINAL}"
+    assert f"published reports/compare-{MID}-vs-{FINAL}/" in result.stdout
     changes = read(folder / "tables" / "indicator_changes.csv")
     for level, name in (("output_indicator", "output_indicators"), ("outcome_indicator", "outcome_indicators")):
         a = read(project / "reports" / MID / "tables" / f"{name}.csv").set_index("indicator_id")["status"]
