@@ -393,8 +393,8 @@ def compare(run_a: str = typer.Argument(..., metavar="EARLIER", show_default=Fal
         if debug:
             raise
         _fail(str(exc), 1)
-    shown = folder.relative_to(root) if Path(folder).is_relative_to(root) else folder
-    typer.echo(f"published {shown}/ in {time.perf_counter() - started:.1f} s")
+    typer.echo(f"compared in {time.perf_counter() - started:.1f} s: {Path(folder).name}/index of tables, figures, "
+               f"notebook and annex_compare.pdf")
 
 
 @app.command(short_help="Run output_indicators and outcome_indicators only.")

@@ -141,7 +141,10 @@ def load_run(root: Path, name: str) -> Run:
     if not raw_dir.is_dir():
         raise CompareError(f"compare: the data drop {raw_rel}/ of reports/{name}/ is gone (the comparison reads "
                            "its logframe and fichas)")
-    now, then = input_hashes(raw_dir, root), manifest.get("inputs_sha256", {})
+    # The drop's documentation (README.md, …) is read by no stage, so a run does not re-run for it: a changed
+    # README must not make a run incomparable until it is run again (it would never be).
+    data = lambda hashes: {k: v for k, v in hashes.items() if not k.lower().endswith(".md")}  # noqa: E731
+    now, then = data(input_hashes(raw_dir, root)), data(manifest.get("inputs_sha256", {}))
     if now != then:
         diff = sorted(k for k in set(now) | set(then) if now.get(k) != then.get(k))
         raise CompareError(f"compare: the data drop {raw_rel}/ changed since reports/{name}/ was made "

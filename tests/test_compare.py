@@ -293,6 +293,10 @@ def test_refusals_write_nothing(tmp_path):
         compare.build_comparison(project, MID, FINAL, notebook=False, progress=lambda _: None)
     _nothing_written(project)
     build_run(project, FINAL_RAW, "final", "2021Q4")
+    # The drop's documentation edited after its run: no stage reads it, so the run is still comparable.
+    readme = project / FINAL_RAW / "followup" / "README.md"
+    readme.write_text(readme.read_text(encoding="utf-8") + "\nA note added later.\n", encoding="utf-8")
+    compare.load_run(project, FINAL)
     # A drop edited after its run: the comparison would read a logframe the run did not.
     lfm = project / FINAL_RAW / "lfm" / "outcome_indicators.csv"
     lfm.write_text(lfm.read_text(encoding="utf-8") + "\n", encoding="utf-8")
