@@ -316,8 +316,22 @@ def execution_amounts(rows: list[dict], lines: list[dict]) -> dict[tuple, int]:
     return model.solve()
 
 
+MIDTERM_NOTES = [
+    "Ejecutado 2020: gasto registrado de enero al 31 de julio de 2020 (cierre contable del informe del segundo "
+    "trimestre).",
+    "Programado 2020: programa del año completo 2020.",
+    "Programado 2021: programa del año 2021 según el plan vigente al cierre de este informe."]
+
+
 def write_report(file: str, sheet_name: str, period: str, year: int, forward: tuple,
-                 lines: list[dict], cents: dict) -> None:
+                 lines: list[dict], cents: dict, *, out: Path = OUT, adjustments: dict | None = None,
+                 notes: list[str] | None = None) -> None:
+    """One ILO financial report of ``year`` into ``out``/financial_reports; ``cents`` holds every leaf
+    amount (code, measure, year); ``adjustments`` (default ADJUSTMENTS) the lines split into an ordinary and
+    an adjustment row; ``notes`` the lines of a 'Notas' sheet (default: the 2020T2 report's, when it
+    programmes later years)."""
+    adjustments = ADJUSTMENTS if adjustments is None else adjustments
+    notes = (MIDTERM_NOTES if forward else []) if notes is None else notes
     parents = {line["parent"] for line in lines if line.get("parent")}
 
     def net(code: str, measure: str, y: int) -> int:
@@ -347,7 +361,7 @@ def write_report(file: str, sheet_name: str, period: str, year: int, forward: tu
         code = line["code"]
         kind = "Total" if code == "TOTAL" else ("Subtotal" if code in parents else "")
         programmed, executed = net(code, "programado", year), net(code, "ejecutado", year)
-        adjustment = ADJUSTMENTS.get((code, year))
+        adjustment = adjustments.get((code, year))
         if adjustment:
             programmed = adjustment["ordinary"] if "programado" in adjustment["measures"] else programmed
             executed = adjustment["ordinary"]
@@ -366,15 +380,11 @@ def write_report(file: str, sheet_name: str, period: str, year: int, forward: tu
     for row in sheet.iter_rows(min_row=header_row + 1, min_col=4, max_col=6 + len(forward)):
         for cell in row:
             cell.number_format = "#,##0.00"
-    if forward:
-        notes = workbook.create_sheet("Notas")
-        for text in [BANNER,
-                     "Ejecutado 2020: gasto registrado de enero al 31 de julio de 2020 (cierre contable del informe "
-                     "del segundo trimestre).",
-                     "Programado 2020: programa del año completo 2020.",
-                     "Programado 2021: programa del año 2021 según el plan vigente al cierre de este informe."]:
-            notes.append([text])
-    save(workbook, OUT / "financial_reports" / file)
+    if notes:
+        sheet_notes = workbook.create_sheet("Notas")
+        for text in [BANNER, *notes]:
+            sheet_notes.append([text])
+    save(workbook, out / "financial_reports" / file)
 
 
 def save(workbook: openpyxl.Workbook, path: Path) -> None:
@@ -385,13 +395,9 @@ def save(workbook: openpyxl.Workbook, path: Path) -> None:
     print(path.relative_to(ROOT))
 
 
-def main() -> None:
-    declaration = yaml.safe_load((OUT / "finance.yaml").read_text(encoding="utf-8"))
-    items = declaration["budget_items"]
-    budget_rows = read_csv(PUBLISHED / "budget_tables.csv")
-    for version, spec in declaration["budget_narratives"].items():
-        years, cents = budget_amounts(budget_rows, items, version)
-        write_budget_narrative(version, spec, items, years, cents)
+def report_lines_and_amounts(declaration: dict) -> tuple[list[dict], dict[tuple, int]]:
+    """The lines of the reports (in their order) and every leaf amount in cents, (code, measure, year),
+    as the mid-term drop's reports hold them (2020: January to July)."""
     execution_rows = read_csv(PUBLISHED / "financial_execution.csv")
     printed_lines = {r["line_key"] for r in execution_rows}
     # The reports have no line of their own for an LFM output the annexes do not print (2.1.2: the
@@ -400,7 +406,17 @@ def main() -> None:
     for line in lines:
         if line["code"] == "MML2018":
             line["note_es"] = "Actividad 1.3 de la MML 2018 (representación legal), eliminada en la MML 2019"
-    cents = execution_amounts(execution_rows, lines)
+    return lines, execution_amounts(execution_rows, lines)
+
+
+def main() -> None:
+    declaration = yaml.safe_load((OUT / "finance.yaml").read_text(encoding="utf-8"))
+    items = declaration["budget_items"]
+    budget_rows = read_csv(PUBLISHED / "budget_tables.csv")
+    for version, spec in declaration["budget_narratives"].items():
+        years, cents = budget_amounts(budget_rows, items, version)
+        write_budget_narrative(version, spec, items, years, cents)
+    lines, cents = report_lines_and_amounts(declaration)
     for file, sheet, period, year, forward in REPORTS:
         write_report(file, sheet, period, year, forward, lines, cents)
 

@@ -83,7 +83,7 @@ def new_project(base: Path, final_rule_changed: bool = False) -> Path:
         lines[1] = ",".join(cells) + "\n"
         targets.write_text("".join(lines), encoding="utf-8")
     build_run(project, "data/raw", "midterm", "2020Q2", finance=True)
-    build_run(project, FINAL_RAW, "final", "2021Q4")
+    build_run(project, FINAL_RAW, "final", "2021Q4", finance=True)
     return project
 
 
@@ -153,14 +153,30 @@ def test_transition_matrix_counts_the_runs_statuses(project, published):
     assert outputs["improved"] > 0 and outputs.sum() == 48 and outputs["added"] == outputs["dropped"] == 0
 
 
+def executed_to_cutoff(run_dir: Path) -> dict[str, float]:
+    """Each line's executed to the cut-off (Annex 19's cumulative column), from a run's own finance table."""
+    execution = read(run_dir / "tables" / "financial_execution.csv")
+    rows = execution[(execution["period"] == "acumulado") & (execution["measure"] == "ejecutado")]
+    return {line: float(value) for line, value in zip(rows["line"], rows["value"])}
+
+
+def assert_finance_at_both_cutoffs(finance: pd.DataFrame, project: Path) -> None:
+    """The finance comparison of the shipped drops: both runs have finance, and what was executed in between
+    is, line by line, executed at the later cut-off minus executed at the earlier one, from the runs' tables."""
+    assert set(finance["available"]) == {"both"}
+    assert finance["line_type"].iloc[0] == "total" and {"component", "output"} <= set(finance["line_type"])
+    a, b = executed_to_cutoff(project / "reports" / MID), executed_to_cutoff(project / "reports" / FINAL)
+    for row in finance.itertuples():
+        assert same(number(row.executed_a), a[row.line]) and same(number(row.executed_b), b[row.line]), row.line
+        assert same(number(row.executed_between), round(b[row.line] - a[row.line], 2)), row.line
+    total = finance.iloc[0]
+    assert number(total.executed_between) > 0 and number(total.execution_pct_b) > number(total.execution_pct_a)
+    assert same(number(total.programmed_a), number(total.programmed_b))  # the 2021 programme as planned
+
+
 def test_finance_inputs_and_recommendations_tables(project, published):
     finance = read(published / "tables" / "finance_changes.csv")
-    execution = read(project / "reports" / MID / "tables" / "financial_execution.csv")
-    total = execution[(execution["line"] == finance["line"].iloc[0]) & (execution["period"] == "acumulado")
-                      & (execution["measure"] == "ejecutado")]["value"]
-    assert finance["line_type"].iloc[0] == "total" and same(number(finance["executed_a"].iloc[0]), float(total.iloc[0]))
-    assert set(finance["available"]) == {"a_only"}  # the synthetic final drop has no finance folder
-    assert {"component", "output"} <= set(finance["line_type"])
+    assert_finance_at_both_cutoffs(finance, project)
     inputs = read(published / "tables" / "input_changes.csv").set_index("path")
     assert inputs.loc[followup.FOLLOWUP_FILE, "state"] == "added"
     assert inputs.loc["lfm/project.yaml", "state"] == "unchanged"
@@ -410,6 +426,16 @@ def test_end_to_end_make_run_the_final_run_then_the_comparison(tmp_path):
         b = read(project / "reports" / FINAL / "tables" / f"{name}.csv").set_index("indicator_id")["status"]
         rows = changes[changes["level"] == level].set_index("indicator_id")
         assert rows["status_a"].to_dict() == a.to_dict() and rows["status_b"].to_dict() == b.to_dict()
+    # The final run's finance stage ran on the final drop's finance/; the comparison shows finance at both
+    # cut-offs and what was executed in between, from the two runs' own finance tables.
+    final_manifest = json.loads((project / "reports" / FINAL / "manifest.json").read_text(encoding="utf-8"))
+    assert any(k.startswith(f"{FINAL_RAW}/finance/financial_reports/") and "2021T4" in k
+               for k in final_manifest["inputs_sha256"])
+    audit = read(project / "reports" / FINAL / "tables" / "consistency_audit.csv")
+    finance_checks = {"budget_cell", "execution_cell", "not_computed", "published_arithmetic", "narrative_value",
+                      "narrative_not_computed", "narrative_currency"}  # evalpipe.finance.audit_finance
+    assert not set(audit["check"]) & finance_checks  # the final drop publishes no finance figures to audit
+    assert_finance_at_both_cutoffs(read(folder / "tables" / "finance_changes.csv"), project)
     assert verify_run(folder, project).ok
 
 
