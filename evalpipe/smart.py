@@ -198,3 +198,21 @@ def summary_in_words(table: pd.DataFrame, lang: str) -> pd.DataFrame:
     out["level"] = [i18n.t(f"smart.level.{v}", lang) for v in out["level"]]
     out["smart_class"] = [i18n.t(f"smart.class.{v}", lang) for v in out["smart_class"]]
     return out.rename(columns={c: i18n.t(f"smart.header.{c}", lang) for c in SUMMARY_HEADERS})
+
+
+def annex_block(tables_dir: Path, lang: str) -> dict:
+    """The annex's SMART summary (audit section), words and numbers ready to print: title, intro, headers and
+    one row per level and class; no rows when the run has no ``tables/smart_summary.csv``."""
+    from . import i18n
+    from .style import format_number
+
+    path = Path(tables_dir) / "smart_summary.csv"
+    block = {"title": i18n.t("smart.annex.title", lang), "intro": i18n.t("smart.annex.intro", lang),
+             "headers": [i18n.t(f"smart.header.{c}", lang) for c in SUMMARY_HEADERS], "rows": []}
+    if not path.exists():
+        return block
+    table = pd.read_csv(path, dtype={"level": str, "smart_class": str})
+    words = summary_in_words(table[list(SUMMARY_HEADERS)], lang)
+    block["rows"] = [[str(v) if i < 2 else format_number(v, 1) for i, v in enumerate(row)]
+                     for row in words.itertuples(index=False)]
+    return block

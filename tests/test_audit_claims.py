@@ -289,3 +289,12 @@ def test_a_drop_without_the_new_files_audits_nothing_new(tmp_path):
         (published / name).unlink()
     assert smart.findings(published) == []
     assert claims.findings(published, {"output_status": _outputs()}, {"outputs": 4}) == []
+
+
+def test_the_annex_block_counts_by_class_in_the_annex_language(tmp_path):
+    assert smart.annex_block(tmp_path, "es")["rows"] == []
+    smart.summary(smart.load(PUBLISHED)).to_csv(tmp_path / "smart_summary.csv", index=False)
+    spanish, english = smart.annex_block(tmp_path, "es"), smart.annex_block(tmp_path, "en")
+    assert len(spanish["rows"]) == 15 and len(spanish["headers"]) == 7
+    assert spanish["rows"][0] == ["indicadores de producto (Anexo 12)", "bueno", "28", "48", "58.3", "27", "56.3"]
+    assert english["rows"][2][:3] == ["output indicators (Annex 12)", "not functional", "18"]
