@@ -298,3 +298,12 @@ def test_the_annex_block_counts_by_class_in_the_annex_language(tmp_path):
     assert len(spanish["rows"]) == 15 and len(spanish["headers"]) == 7
     assert spanish["rows"][0] == ["indicadores de producto (Anexo 12)", "bueno", "28", "48", "58.3", "27", "56.3"]
     assert english["rows"][2][:3] == ["output indicators (Annex 12)", "not functional", "18"]
+
+
+def test_every_shipped_percentage_claim_is_in_a_printed_set():
+    """A percentage outside every set would escape the check against its own count."""
+    members = {m for ms in claims.load_sets(PUBLISHED)["members"] for m in ms.split()}
+    found = claims.all_claims(PUBLISHED)
+    pct = set(found.loc[found["measure"] == "pct", "claim_id"])
+    assert pct and pct <= members, sorted(pct - members)
+    assert set(found["claim_id"]).issuperset(members)
