@@ -21,6 +21,7 @@ import yaml
 
 from . import __version__, i18n
 from .audit import in_words as audit_in_words
+from .smart import annex_block as smart_annex_block
 from .drop import banner_text, sha256_file
 from .export import restore_cell
 from .fichas import Ficha, load_fichas, period_text
@@ -429,6 +430,7 @@ def annex_data(run_dir: Path, raw_dir: Path, lang: str | None = None, *, manifes
         "validation": _validation(tables["validation_summary"], lang) | {
             "warnings": _input_warnings(Path(run_dir) / "validation" / "input_warnings.csv", lang)},
         "audit": _audit(tables["consistency_audit"], lang),
+        "smart": smart_annex_block(Path(run_dir) / "tables", lang),  # Annexes 12-13: counts by class
         "reproducibility": _reproducibility(manifest, run_dir, lang, timestamp),
         "figures": _figures(run_dir, finance is not None, lang),
     }

@@ -74,8 +74,15 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
+def catalog_key(code: str, kind: str) -> str:
+    """The catalog key of a rule, note or check code: ``audit.<kind>.<code>``; a namespaced code
+    (``smart.marks_vs_comment``, ``claims.pair_arithmetic``) lives in its own group: ``smart.<kind>.<rest>``."""
+    space, dot, rest = code.partition(".")
+    return f"{space}.{kind}.{rest}" if dot else f"audit.{kind}.{code}"
+
+
 def rule_text(rule_code: str, lang: str) -> str:
-    return i18n.t(f"audit.rule.{rule_code}", lang) if rule_code else ""
+    return i18n.t(catalog_key(rule_code, "rule"), lang) if rule_code else ""
 
 
 _FINANCE_FIELDS = ("period", "measure", "read_period", "read_measure")
@@ -87,9 +94,10 @@ def note_text(note_code: str, fields: dict, lang: str, finance_words=None) -> st
     if not note_code:
         return ""
     words = finance_words or {}
-    shown = {k: label(v, lang) if k.endswith("status") else words.get(v, v) if k in _FINANCE_FIELDS else v
+    shown = {k: label(v, lang) if k.endswith("status") else words.get(v, v) if k in _FINANCE_FIELDS
+             else i18n.t(f"smart.class.{v}", lang) if k.endswith("_class") and v else v
              for k, v in fields.items()}
-    return "".join(i18n.t(f"audit.note.{code}", lang, **shown) for code in note_code.split("+"))
+    return "".join(i18n.t(catalog_key(code, "note"), lang, **shown) for code in note_code.split("+"))
 
 
 def finding(check: str, source: str, item: str, field: str, published: object, computed: object, rule_code: str,
@@ -354,7 +362,8 @@ def consistency_audit(raw_dir: Path, indicators: pd.DataFrame, outputs: pd.DataF
 
 _PLACE = [(re.compile(r"\bAnnex (\d+)"), "annex"), (re.compile(r"\bTable (\d+)"), "table"),
           (re.compile(r"\bFinding (\d+)"), "finding"), (re.compile(r"\bOutput (\d+(?:\.\d+)*)"), "output"),
-          (re.compile(r"\bOutcome (\d+(?:\.\d+)*)"), "outcome"), (re.compile(r"\bL(\d+)\b"), "line")]
+          (re.compile(r"\bOutcome (\d+(?:\.\d+)*)"), "outcome"), (re.compile(r"\bL(\d+)\b"), "line"),
+          (re.compile(r"\bConclusion (\d+)"), "claims.place.conclusion")]
 _CLAIM_ID = re.compile(r"\s*\([A-Za-z0-9_]+\)$")
 SUBJECTS = ("output_indicators", "outputs", "outcome_indicators", "outcomes")
 
@@ -363,13 +372,18 @@ def place_text(source: str, lang: str) -> str:
     """Where in the report a row is: "Annex 16 L2104" -> "Anexo 16, línea 2104"; the claim's id is left out."""
     text = _CLAIM_ID.sub("", str(source))
     for pattern, key in _PLACE:
-        text = pattern.sub(lambda m, key=key: i18n.t(f"audit.place.{key}", lang, n=m.group(1)), text)
+        text = pattern.sub(lambda m, key=key: i18n.t(key if "." in key else f"audit.place.{key}", lang, n=m.group(1)), text)
     return text
 
 
 def item_text(item: str, lang: str) -> str:
     """An item: an id as it is; a narrative subject ("outputs:not_delivered") in words."""
     subject, _, status = str(item).partition(":")
+    space, dot, rest = subject.partition(".")
+    if dot and i18n.has(f"{space}.subject.{rest}", lang):  # a namespaced subject: smart.output_indicators:good
+        words = i18n.t(f"{space}.subject.{rest}", lang)
+        key = f"{space}.class.{status}"
+        return words + (": " + (i18n.t(key, lang) if i18n.has(key, lang) else label(status, lang)) if status else "")
     if subject not in SUBJECTS:
         return str(item)
     words = i18n.t(f"audit.subject.{subject}", lang)
@@ -382,7 +396,8 @@ def field_text(field: str, lang: str, finance_words=None) -> str:
     """The compared field in words (the workbook's words for it); a finance field "<period> <measure>" with the
     finance tables' words."""
     shown = {"n_total": "total"}.get(field, field)  # a narrative's total is the workbook's "total"
-    for key in (f"workbook.field_{shown}", f"audit.field.{shown}"):
+    space, dot, rest = str(field).partition(".")
+    for key in (f"workbook.field_{shown}", f"audit.field.{shown}", *((f"{space}.field.{rest}",) if dot else ())):
         if i18n.has(key, lang):
             return i18n.t(key, lang)
     words = finance_words or {}
@@ -400,6 +415,13 @@ def value_text(value: object, lang: str) -> str:
     return label(text, lang)
 
 
+def check_text(check: str, lang: str) -> str:
+    """A check code in words: ``workbook.check_<code>``, or ``<space>.check.<rest>`` for a namespaced code."""
+    space, dot, rest = str(check).partition(".")
+    key = f"{space}.check.{rest}" if dot else f"workbook.check_{check}"
+    return i18n.t(key, lang) if i18n.has(key, lang) else str(check)
+
+
 def in_words(findings: pd.DataFrame, lang: str, finance_words=None) -> pd.DataFrame:
     """The audit table for a reader in ``lang``: rule and note from the catalog, the place in the report, the
     item, the field and the computed value in words. The codes (check, rule_code, note_code) stay as they are."""
@@ -410,14 +432,13 @@ def in_words(findings: pd.DataFrame, lang: str, finance_words=None) -> pd.DataFr
         if column not in out.columns:
             out[column] = ""
     records = out.fillna("").to_dict("records")
-    out["check"] = [i18n.t(f"workbook.check_{r['check']}", lang) if i18n.has(f"workbook.check_{r['check']}", lang)
-                    else r["check"] for r in records]
+    out["check"] = [check_text(r["check"], lang) for r in records]
     out["source"] = [place_text(r["source"], lang) for r in records]
     out["item_id"] = [item_text(r["item_id"], lang) for r in records]
     out["field"] = [field_text(r["field"], lang, finance_words) for r in records]
     out["computed_value"] = [value_text(r["computed_value"], lang) for r in records]
     out["published_value"] = [i18n.t("audit.value.no_mark", lang) if r["published_value"] == "(no mark)"
-                              else str(r["published_value"]) or "—" for r in records]
+                              else label(str(r["published_value"]), lang) or "—" for r in records]
     out["rule"] = [rule_text(r["rule_code"], lang) if r["rule_code"] else r["rule"] for r in records]
     out["note"] = [note_text(r["note_code"], json.loads(r["note_fields"] or "{}"), lang, finance_words)
                    if r["rule_code"]

@@ -31,6 +31,11 @@ def findings(raw_dir: Path, tables_dir: Path, lfm) -> pd.DataFrame:
               "outcomes": len(lfm.outcomes), "outcome_indicators": len(lfm.outcome_indicators)}
     found = audit.consistency_audit(Path(raw_dir), tables["output_indicators"], tables["output_status"], counts,
                                     tables["outcome_indicators"], tables["outcome_status"])
+    from . import claims, smart
+
+    extra = smart.findings(Path(raw_dir) / audit.PUBLISHED_DIR)  # Annexes 12-13 and the narrative's SMART figures
+    extra += claims.findings(Path(raw_dir) / audit.PUBLISHED_DIR, tables, counts)  # own arithmetic, named statuses
+    found = pd.concat([found, pd.DataFrame(extra, columns=found.columns)], ignore_index=True)
     if (Path(tables_dir) / "financial_execution.csv").exists():
         from . import finance
 

@@ -66,7 +66,7 @@ STAGES: tuple[Stage, ...] = (
           ("raw:drop.yaml", "raw:lfm/**", "raw:published_report/**", "run:tables/output_indicators.csv",
            "run:tables/output_status.csv", "run:tables/outcome_indicators.csv", "run:tables/outcome_status.csv",
            "run:tables/budget.csv", "run:tables/financial_execution.csv"),
-          outputs=("run:tables/consistency_audit.csv",)),
+          outputs=("run:tables/consistency_audit.csv", "run:tables/smart_summary.csv")),
     Stage("figures", "07_figures.ipynb", ("output_indicators", "outcome_indicators", "finance"),
           ("raw:drop.yaml", "processed:progress_indicators.csv", "run:tables/output_indicators.csv",
            "run:tables/output_status.csv", "run:tables/outcome_indicators.csv", "run:tables/outcome_status.csv",

@@ -45,6 +45,22 @@ from evalpipe.audit import in_words
 in_words_table = in_words(findings, lang, annex_text(lang)["finance_codes"])  # rules and notes in the run's language
 
 # %% [markdown]
+# ## SMART analysis (Annexes 12 and 13)
+#
+# The evaluators' class of each indicator by the annexes' own note (all five criteria: good; at least S, M and R:
+# acceptable; otherwise not functional), with the criteria read from each row's comment; beside it, what the
+# printed X marks would give. The audit below lists each row whose marks contradict its comment.
+
+# %%
+from evalpipe import smart
+
+smart_table = smart.load(Path(raw_dir) / "published_report")
+if smart_table is not None:
+    smart_summary = smart.summary(smart_table)
+    show(smart.summary_in_words(smart_summary, lang), lang, strict_headers=False)
+    print(write_table(smart_summary, tables / "smart_summary.csv", drop))
+
+# %% [markdown]
 # ## Differences by check
 
 # %%

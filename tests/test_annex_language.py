@@ -303,7 +303,7 @@ def test_audit_rules_and_notes_in_both_languages_with_codes_kept_in_the_table(ru
         shown = audit.in_words(findings, lang)
         assert shown["rule"].ne("").all()
         for code in set(findings["rule_code"]):
-            assert i18n.has(f"audit.rule.{code}", lang)
+            assert i18n.has(audit.catalog_key(code, "rule"), lang)
     spanish = audit.in_words(findings, "es")
     row = spanish[findings["check"].eq("output_status")].iloc[0]
     assert row["computed_value"] == label("not_delivered", "es") and "«No entregado»" in row["note"]
