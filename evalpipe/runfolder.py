@@ -30,7 +30,7 @@ class TableSpec:
 TABLES: dict[str, TableSpec] = {
     "output_indicators": TableSpec("tables/output_indicators.csv",
                                    ("baseline", "current", "target", "progress_pct", "source_row"),
-                                   ("scheduled_after_cutoff",)),
+                                   ("scheduled_after_cutoff", "carried_forward")),
     "output_status": TableSpec("tables/output_status.csv",
                                ("n_indicators", "n_achieved", "n_in_progress", "n_no_progress", "n_not_measured"),
                                ("covid_risk", "scheduled_after_cutoff")),
