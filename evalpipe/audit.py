@@ -266,6 +266,25 @@ def audit_table2(published: pd.DataFrame, outcomes: pd.DataFrame) -> list[dict]:
     return findings
 
 
+def audit_reference_periods(published: pd.DataFrame, indicators: pd.DataFrame, cutoff: str | None = None
+                            ) -> list[dict]:
+    """Annex 17 presents every value "as of" the cut-off; where the indicator's ficha (Annex 14) dates its value
+    to another period (``period_differs`` of the outcome table), one row citing the ficha's line and text."""
+    if "period_differs" not in indicators.columns:
+        return []
+    lines = dict(zip(published["indicator_id"], published["source_line"])) if len(published) else {}
+    findings = []
+    for row in indicators.to_dict("records"):
+        if str(row["period_differs"]).lower() != "true":
+            continue
+        line = lines.get(row["indicator_id"])
+        findings.append(_row("reference_period", f"Annex 17 L{line}" if line else "Annex 17", row["indicator_id"],
+                             "reference_period", cutoff or "", row["ficha_period"], "reference_period_ficha",
+                             "ficha_period", period=row["ficha_period"], place=row["ficha_period_source"],
+                             cutoff=cutoff or "—"))
+    return findings
+
+
 def audit_narrative(claims: pd.DataFrame, computed: dict[str, pd.DataFrame], published: dict[str, pd.Series],
                     lfm_counts: dict[str, int]) -> list[dict]:
     """The figures the narrative gives: totals, status counts and shares, single values.
@@ -324,8 +343,8 @@ def audit_narrative(claims: pd.DataFrame, computed: dict[str, pd.DataFrame], pub
 
 
 def consistency_audit(raw_dir: Path, indicators: pd.DataFrame, outputs: pd.DataFrame, lfm_counts: dict[str, int],
-                      outcome_indicators: pd.DataFrame | None = None, outcomes: pd.DataFrame | None = None
-                      ) -> pd.DataFrame:
+                      outcome_indicators: pd.DataFrame | None = None, outcomes: pd.DataFrame | None = None,
+                      cutoff: str | None = None) -> pd.DataFrame:
     """Every difference between the published report and the computed tables, one row each."""
     published = load_published(raw_dir)
     rows = (audit_annex16(published["annex16_output_indicators"], indicators)
@@ -338,6 +357,7 @@ def consistency_audit(raw_dir: Path, indicators: pd.DataFrame, outputs: pd.DataF
     }
     if outcome_indicators is not None and "annex17_outcome_indicators" in published:
         rows += audit_annex17(published["annex17_outcome_indicators"], outcome_indicators)
+        rows += audit_reference_periods(published["annex17_outcome_indicators"], outcome_indicators, cutoff)
         computed["outcome_indicators"] = outcome_indicators
         statuses["outcome_indicators"] = _published_codes(published["annex17_outcome_indicators"], "status_es",
                                                           PUBLISHED_INDICATOR_STATUS)

@@ -22,7 +22,7 @@ def read_indicator_tables(tables_dir: Path, names: tuple[str, ...] = INDICATOR_T
     return {name: pd.read_csv(tables_dir / f"{name}.csv", dtype=codes[name]) for name in names}
 
 
-def findings(raw_dir: Path, tables_dir: Path, lfm) -> pd.DataFrame:
+def findings(raw_dir: Path, tables_dir: Path, lfm, cutoff: str | None = None) -> pd.DataFrame:
     """One row per difference (``audit.AUDIT_COLUMNS``): indicators and statuses, then finance."""
     from . import audit
 
@@ -30,7 +30,7 @@ def findings(raw_dir: Path, tables_dir: Path, lfm) -> pd.DataFrame:
     counts = {"outputs": len(lfm.outputs), "output_indicators": len(lfm.output_indicators),
               "outcomes": len(lfm.outcomes), "outcome_indicators": len(lfm.outcome_indicators)}
     found = audit.consistency_audit(Path(raw_dir), tables["output_indicators"], tables["output_status"], counts,
-                                    tables["outcome_indicators"], tables["outcome_status"])
+                                    tables["outcome_indicators"], tables["outcome_status"], cutoff)
     if (Path(tables_dir) / "financial_execution.csv").exists():
         from . import finance
 

@@ -7,14 +7,14 @@ import re
 
 import pandas as pd
 
-from .fichas import Ficha, period_text
+from .fichas import Ficha, period_differs_from_cutoff, period_text
 from .methods import Context, Result, SpecError, run_method
 from .outputs import ACHIEVED, IN_PROGRESS, NO_PROGRESS, NOT_MEASURED, indicator_status
 
 OUTCOME_INDICATOR_COLUMNS = [
     "outcome_id", "indicator_id", "unit", "baseline", "current", "target", "numerator", "denominator", "n",
     "n_excluded", "status", "scheduled_after_cutoff", "origin", "method", "value_note", "reason", "reference_period",
-    "source",
+    "source", "ficha_period", "ficha_period_source", "period_differs",
 ]
 OUTCOME_STATUS_COLUMNS = ["outcome_id", "component_id", "status", "n_indicators", "n_achieved", "n_in_progress",
                           "n_no_progress", "n_not_measured"]
@@ -125,10 +125,23 @@ def compute_outcome_indicators(fichas: dict[str, Ficha], context: Context, lfm_o
             "reason": result.reason,
             "reference_period": ficha.reference_period(str(context.cutoff)),
             "source": source_files.get(ficha.source_key or "", ""),
+            # the ficha's own periodo_de_referencia, as written, and whether it dates the value to another
+            # period than the cut-off Annex 17 claims (audited: audit.audit_reference_periods)
+            "ficha_period": ficha.fields.get("periodo_de_referencia") or "",
+            "ficha_period_source": _ficha_place(ficha),
+            "period_differs": bool(period_differs_from_cutoff(ficha.fields.get("periodo_de_referencia"),
+                                                              context.cutoff)),
         })
         exclusions += [{"indicator_id": indicator_id, "reason": e.reason, "n": e.n} for e in result.exclusions]
     table = pd.DataFrame(rows, columns=OUTCOME_INDICATOR_COLUMNS)
     return table, pd.DataFrame(exclusions, columns=["indicator_id", "reason", "n"]), results
+
+
+def _ficha_place(ficha: Ficha) -> str:
+    """Where the ficha states its period: "data/raw/fichas/2.2.1.4.yaml L33 (Annex 14, L1908-1922)"."""
+    place = ficha.path + (f" L{ficha.period_line}" if ficha.period_line else "")
+    cited = ficha.fields.get("fuente")
+    return f"{place} ({cited})" if cited else place
 
 
 def _scheduled_after_cutoff(ficha: Ficha, output_status: pd.DataFrame | None) -> bool:

@@ -227,7 +227,10 @@ SHEETS: tuple[Sheet, ...] = (
         Column("scheduled_after_cutoff", "col_scheduled_after_cutoff", "flag"),
         Column("origin", "col_origin", "code", prefix="origin_"),
         Column("method", "col_method", "code", prefix="method_"), Column("reason", "col_reason", "long"),
-        Column("reference_period", "col_reference_period"), Column("source", "col_source", "long")),
+        Column("reference_period", "col_reference_period"), Column("source", "col_source", "long"),
+        Column("ficha_period", "col_ficha_period", "long"), Column("ficha_period_source", "col_ficha_period_source",
+                                                                   "long"),
+        Column("period_differs", "col_period_differs", "flag")),
         "tables/outcome_indicators.csv", "notebooks/04_outcome_indicators.ipynb"),
     Sheet("outcome_status", "outcome_status", (
         Column("component_id", "col_component"), Column("_component_name", "col_component_name", "long"),

@@ -36,7 +36,7 @@ TABLES: dict[str, TableSpec] = {
                                ("covid_risk", "scheduled_after_cutoff")),
     "outcome_indicators": TableSpec("tables/outcome_indicators.csv",
                                     ("baseline", "current", "target", "numerator", "denominator", "n", "n_excluded"),
-                                    ("scheduled_after_cutoff",)),
+                                    ("scheduled_after_cutoff", "period_differs")),
     "outcome_status": TableSpec("tables/outcome_status.csv",
                                 ("n_indicators", "n_achieved", "n_in_progress", "n_no_progress", "n_not_measured")),
     "outcome_exclusions": TableSpec("tables/outcome_exclusions.csv", ("n",)),

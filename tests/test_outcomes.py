@@ -132,3 +132,67 @@ def test_audit_lists_the_annex_17_and_narrative_differences(lfm, computed):
     assert findings.loc["§158 (s158_in_progress_n)", "computed_value"] == "11"
     assert findings.loc["§157 (s157_no_progress_pct)", "published_value"] == "50"
     assert "§157 Outcome 1.1.1 (s157_1111_current)" not in findings.index  # 45% agrees
+
+
+# ------------------------------------------------------------------ reference periods (issue 13)
+
+
+@pytest.mark.parametrize("text, differs", [
+    ("Al corte de la evaluación", False), ("Al segundo trimestre de 2020", False),
+    ("Al cuarto trimestre de 2020", True), ("2019 – Cuarto trimestre", True),
+    ("2019 – segundo y cuarto trimestre", True), ("2019 – cuarto trimestre y 2020 – primer trimestre", True),
+    ("Hasta 2018 (estudio de casos)", True), ("Se presume que corresponde al 2020.", True), ("", None),
+])
+def test_a_fichas_reference_period_is_read_against_the_cutoff(text, differs):
+    from evalpipe.fichas import period_differs_from_cutoff
+    from evalpipe.quarters import parse_quarter
+
+    assert period_differs_from_cutoff(text, parse_quarter("2020Q2")) is differs
+
+
+def test_the_two_quarters_of_a_period_go_with_their_own_years():
+    from evalpipe.fichas import ficha_period_quarters
+    from evalpipe.quarters import Quarter
+
+    assert ficha_period_quarters("2019 – cuarto trimestre y 2020 – primer trimestre") == (
+        False, {Quarter(2019, 4), Quarter(2020, 1)}, set())
+
+
+def test_the_outcome_table_records_each_fichas_period_with_its_line(computed):
+    table = computed[0].set_index("indicator_id")
+    assert table.loc["2.2.1.4", "ficha_period"] == "Al cuarto trimestre de 2020"
+    assert bool(table.loc["2.2.1.4", "period_differs"])
+    assert re.search(r"fichas/2\.2\.1\.4\.yaml L\d+ \(Annex 14, L1908-1922\)$", table.loc["2.2.1.4",
+                                                                                        "ficha_period_source"])
+    assert table.loc["1.1.1.1", "ficha_period"] == "Al segundo trimestre de 2020"
+    assert not table.loc["1.1.1.1", "period_differs"]
+    assert set(table.index[table["period_differs"]]) == {"1.2.1.2", "1.2.1.3", "1.3.1.2", "2.1.1.2", "2.2.1.4",
+                                                         "2.5.1.2", "3.2.1.1", "3.2.1.2"}
+
+
+def _periods(rows):
+    return pd.DataFrame(rows, columns=["indicator_id", "ficha_period", "ficha_period_source", "period_differs"])
+
+
+def test_the_audit_flags_a_period_other_than_the_cutoff_citing_the_ficha():
+    from evalpipe import audit
+
+    published = pd.DataFrame({"indicator_id": ["9.9.9.1", "9.9.9.2"], "source_line": [100, 101]})
+    indicators = _periods([["9.9.9.1", "2019 – tercer trimestre", "fichas/9.9.9.1.yaml L33 (Annex 14, L10-12)", True],
+                           ["9.9.9.2", "Al corte de la evaluación", "fichas/9.9.9.2.yaml L20", False]])
+    rows = audit.audit_reference_periods(published, indicators, "2020Q2")
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["check"], row["source"], row["item_id"]) == ("reference_period", "Annex 17 L100", "9.9.9.1")
+    assert (row["published_value"], row["computed_value"]) == ("2020Q2", "2019 – tercer trimestre")
+    assert "fichas/9.9.9.1.yaml L33 (Annex 14, L10-12)" in row["note"]
+    shown = audit.in_words(pd.DataFrame(rows), "es").iloc[0]
+    assert "Anexo 17" in shown["source"] and "ficha" in shown["note"] and "Periodo" in shown["check"]
+
+
+def test_the_audit_is_silent_when_every_ficha_dates_its_value_to_the_cutoff():
+    from evalpipe import audit
+
+    published = pd.DataFrame({"indicator_id": ["9.9.9.1"], "source_line": [100]})
+    indicators = _periods([["9.9.9.1", "Al segundo trimestre de 2020", "fichas/9.9.9.1.yaml L20", False]])
+    assert audit.audit_reference_periods(published, indicators, "2020Q2") == []
