@@ -244,10 +244,16 @@ def audit_annex17(published: pd.DataFrame, indicators: pd.DataFrame) -> list[dic
     return findings
 
 
-def audit_table2(published: pd.DataFrame, outcomes: pd.DataFrame) -> list[dict]:
-    """Table 2: the status of each outcome against §158 applied to the computed indicators."""
+def audit_table2(published: pd.DataFrame, outcomes: pd.DataFrame, indicators: pd.DataFrame | None = None
+                 ) -> list[dict]:
+    """Table 2: the status of each outcome against §158 applied to the computed indicators. Where they differ,
+    the note cites the paragraph that decides ours: §158 (not assessed: data insufficient) or §157 (an
+    indicator waits for an output not delivered, ``waits_for_output`` of the outcome table)."""
     findings = []
     computed = outcomes.set_index("outcome_id")
+    waiting = pd.DataFrame(columns=["outcome_id", "indicator_id", "waits_for_output"])
+    if indicators is not None and "waits_for_output" in indicators.columns:
+        waiting = indicators[indicators["waits_for_output"].fillna("").astype(str).ne("")]
     for row in published.itertuples():
         source = f"Table 2 L{row.source_line}"
         label_text, _, _ = split_published_status(row.status_en)
@@ -259,8 +265,13 @@ def audit_table2(published: pd.DataFrame, outcomes: pd.DataFrame) -> list[dict]:
         mine = computed.loc[row.outcome_id]
         if published_code != mine["status"]:
             note, fields = "", {}
+            waits = waiting[waiting["outcome_id"].astype(str) == str(row.outcome_id)]
             if mine["status"] == "not_measured" and mine["n_not_measured"]:
                 note, fields = "outcome_not_assessed", {"n": mine["n_not_measured"], "total": mine["n_indicators"]}
+            elif mine["status"] == "no_progress" and len(waits):
+                note, fields = "outcome_waits_for_output_157", {
+                    "indicators": ", ".join(waits["indicator_id"].astype(str)),
+                    "outputs": ", ".join(dict.fromkeys(waits["waits_for_output"].astype(str)))}
             findings.append(_row("outcome_status", source, row.outcome_id, "status", row.status_en, mine["status"],
                                  "outcome_status_158", note, **fields))
     return findings
@@ -362,7 +373,7 @@ def consistency_audit(raw_dir: Path, indicators: pd.DataFrame, outputs: pd.DataF
         statuses["outcome_indicators"] = _published_codes(published["annex17_outcome_indicators"], "status_es",
                                                           PUBLISHED_INDICATOR_STATUS)
     if outcomes is not None and "table2_outcome_status" in published:
-        rows += audit_table2(published["table2_outcome_status"], outcomes)
+        rows += audit_table2(published["table2_outcome_status"], outcomes, outcome_indicators)
         computed["outcomes"] = outcomes
         statuses["outcomes"] = _published_codes(published["table2_outcome_status"], "status_en",
                                                 PUBLISHED_OUTCOME_STATUS)

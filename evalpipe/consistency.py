@@ -17,7 +17,7 @@ def read_indicator_tables(tables_dir: Path, names: tuple[str, ...] = INDICATOR_T
     tables_dir = Path(tables_dir)
     codes = {"output_indicators": {"output_id": str, "indicator_id": str},
              "output_status": {"output_id": str, "component_id": str},
-             "outcome_indicators": {"outcome_id": str, "indicator_id": str},
+             "outcome_indicators": {"outcome_id": str, "indicator_id": str, "waits_for_output": str},
              "outcome_status": {"outcome_id": str, "component_id": str}}
     return {name: pd.read_csv(tables_dir / f"{name}.csv", dtype=codes[name]) for name in names}
 

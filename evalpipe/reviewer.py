@@ -230,7 +230,7 @@ SHEETS: tuple[Sheet, ...] = (
         Column("reference_period", "col_reference_period"), Column("source", "col_source", "long"),
         Column("ficha_period", "col_ficha_period", "long"), Column("ficha_period_source", "col_ficha_period_source",
                                                                    "long"),
-        Column("period_differs", "col_period_differs", "flag")),
+        Column("period_differs", "col_period_differs", "flag"), Column("waits_for_output", "col_waits_for_output")),
         "tables/outcome_indicators.csv", "notebooks/04_outcome_indicators.ipynb"),
     Sheet("outcome_status", "outcome_status", (
         Column("component_id", "col_component"), Column("_component_name", "col_component_name", "long"),

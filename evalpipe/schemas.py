@@ -405,6 +405,8 @@ class Calculation(_Strict):
     one_test_reason: Text | None = None
     reason: Text | None = None
     requires_output: Identifier | None = None
+    # the report's sentence that declares the prerequisite: "§157 Outcome <id> (L<line>): «<quotation>»"
+    requires_output_basis: Text | None = None
     period: Text | None = None
     nota: Text | None = None
 
