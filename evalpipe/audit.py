@@ -296,6 +296,30 @@ def audit_reference_periods(published: pd.DataFrame, indicators: pd.DataFrame, c
     return findings
 
 
+def audit_judgement_bases(covid_risk: pd.DataFrame | None, fichas: dict | None = None) -> list[dict]:
+    """The judgements the drop takes from the evaluators (Covid-19 risk per output, fichas declared not
+    measurable) each quote a sentence of the report (``basis``). One row where that sentence does not support
+    the judgement (``supports`` = no) or where a ficha gives no sentence ("none: ..." or nothing)."""
+    findings = []
+    if covid_risk is not None and "supports" in covid_risk.columns:
+        for row in covid_risk.to_dict("records"):
+            if str(row.get("supports", "")).strip().lower() == "no":
+                findings.append(_row("judgement_basis", str(row.get("source", "")), row["output_id"], "covid_risk",
+                                     "", str(row["covid_risk"] == "yes"), "judgement_basis",
+                                     "covid_judgement_unsupported",
+                                     basis=row.get("basis", "")))
+    for indicator_id, ficha in (fichas or {}).items():
+        calculation = ficha.calculation
+        if calculation.get("method") != "not_measured" or calculation.get("requires_output"):
+            continue
+        basis = str(calculation.get("basis") or "").strip()
+        if not basis.startswith("§"):
+            findings.append(_row("judgement_basis", "Annex 17", indicator_id, "status", "", "not_measured",
+                                 "judgement_basis", "not_measured_unsupported", ficha=ficha.path,
+                                 why=basis.removeprefix("none:").strip() or "—"))
+    return findings
+
+
 def audit_narrative(claims: pd.DataFrame, computed: dict[str, pd.DataFrame], published: dict[str, pd.Series],
                     lfm_counts: dict[str, int]) -> list[dict]:
     """The figures the narrative gives: totals, status counts and shares, single values.

@@ -31,9 +31,19 @@ def findings(raw_dir: Path, tables_dir: Path, lfm, cutoff: str | None = None) ->
               "outcomes": len(lfm.outcomes), "outcome_indicators": len(lfm.outcome_indicators)}
     found = audit.consistency_audit(Path(raw_dir), tables["output_indicators"], tables["output_status"], counts,
                                     tables["outcome_indicators"], tables["outcome_status"], cutoff)
+    found = pd.concat([found, pd.DataFrame(_judgements(Path(raw_dir), lfm), columns=found.columns)],
+                      ignore_index=True)
     if (Path(tables_dir) / "financial_execution.csv").exists():
         from . import finance
 
         rows = finance.audit_finance(Path(raw_dir) / "published_report", finance.read_tables(Path(tables_dir)))
         found = pd.concat([found, pd.DataFrame(rows, columns=found.columns)], ignore_index=True)
     return found
+
+
+def _judgements(raw_dir: Path, lfm) -> list[dict]:
+    """The judgement inputs whose quoted sentence does not support them (``audit.audit_judgement_bases``)."""
+    from . import audit, fichas, microdata
+
+    specs = fichas.load_fichas(raw_dir, microdata.load_sources(raw_dir), lfm.outcome_indicators)
+    return audit.audit_judgement_bases(lfm.covid_risk_outputs, specs)

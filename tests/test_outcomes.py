@@ -276,3 +276,74 @@ def test_an_output_not_delivered_keeps_a_computed_value_but_shows_no_progress(co
     assert table.loc["3.3.2.1", "current"] == 0 and table.loc["3.3.2.1", "status"] == "no_progress"
     assert table.loc["3.3.2.1", "waits_for_output"] == "3.3.2" and "3.3.2" in table.loc["3.3.2.1", "reason"]
     assert table.loc["1.1.1.1", "waits_for_output"] == ""
+
+
+# ------------------------------------------------------------------ judgement inputs cite their basis (issue 13)
+
+PLACE = re.compile(r"§(\d+) Output [\d.]+ L(\d+)")
+
+
+def _report_lines() -> list[str]:
+    seeds = [folder / "shared" / "seed" for folder in (ROOT.parent, ROOT.parent.parent)]
+    seed = next((folder for folder in seeds if folder.is_dir()), None)
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(seed.glob("*.txt"))) if seed else ""
+    return text.splitlines()
+
+
+def test_every_covid_risk_judgement_quotes_its_sentence_at_its_line(lfm):
+    lines = _report_lines()
+    table = lfm.covid_risk_outputs
+    assert len(table) == 18 and set(table["supports"]) <= {"yes", "no"}
+    for row in table.itertuples():
+        place = PLACE.fullmatch(row.source)
+        assert place and place[1] == "154", row.output_id
+        assert row.basis.strip() and "¿?" not in row.basis, row.output_id
+        if lines:
+            assert row.basis in lines[int(place[2]) - 1], row.output_id
+
+
+def test_every_ficha_declared_not_measurable_quotes_its_sentence(lfm):
+    from evalpipe import fichas, microdata
+
+    lines = _report_lines()
+    specs = fichas.load_fichas(ROOT / "data" / "raw", microdata.load_sources(ROOT / "data" / "raw"),
+                               lfm.outcome_indicators, ROOT)
+    declared = [i for i, f in specs.items() if f.method == "not_measured" and not f.calculation.get("requires_output")]
+    assert sorted(declared) == ["1.2.1.1", "2.1.2.1", "2.1.2.2", "2.6.1.1", "3.2.1.2", "3.3.1.1"]
+    for indicator_id in declared:
+        basis = specs[indicator_id].calculation["basis"]
+        match = re.fullmatch(r"(§157 Outcome [\d.]+ \(L(\d+)\)): «(.+)»", basis)
+        assert match, indicator_id
+        if lines:
+            assert match[3] in lines[int(match[2]) - 1], indicator_id
+
+
+def test_a_covid_row_without_a_supporting_sentence_is_an_audit_row_and_a_supported_one_is_not():
+    from evalpipe import audit
+
+    covid = pd.DataFrame({"output_id": ["9.9.1", "9.9.2"], "covid_risk": ["yes", "no"],
+                          "basis": ["a risk of delay for other reasons", "no important warning signs"],
+                          "source": ["§154 Output 9.9.1 L825", "§154 Output 9.9.2 L813"],
+                          "supports": ["no", "yes"]})
+    rows = audit.audit_judgement_bases(covid)
+    assert [(r["item_id"], r["source"], r["check"]) for r in rows] == [("9.9.1", "§154 Output 9.9.1 L825",
+                                                                      "judgement_basis")]
+    assert "a risk of delay for other reasons" in rows[0]["note"]
+    shown = audit.in_words(pd.DataFrame(rows), "es").iloc[0]
+    assert "línea 825" in shown["source"] and shown["computed_value"] == "Sí"
+
+
+def test_a_ficha_declared_not_measurable_without_a_sentence_is_an_audit_row():
+    from types import SimpleNamespace
+
+    from evalpipe import audit
+
+    specs = {"9.9.9.1": SimpleNamespace(path="fichas/9.9.9.1.yaml", calculation={
+                 "method": "not_measured", "basis": "none: Annex 17 publishes «¿?»"}),
+             "9.9.9.2": SimpleNamespace(path="fichas/9.9.9.2.yaml", calculation={
+                 "method": "not_measured", "basis": "§157 Outcome 9.9.9 (L10): «no data»"}),
+             "9.9.9.3": SimpleNamespace(path="fichas/9.9.9.3.yaml", calculation={
+                 "method": "not_measured", "requires_output": "9.9.9"})}
+    rows = audit.audit_judgement_bases(None, specs)
+    assert [r["item_id"] for r in rows] == ["9.9.9.1"]
+    assert "fichas/9.9.9.1.yaml" in rows[0]["note"] and "Annex 17 publishes" in rows[0]["note"]
