@@ -195,7 +195,7 @@ def test_the_audit_flags_a_period_other_than_the_cutoff_citing_the_ficha():
     assert (row["published_value"], row["computed_value"]) == ("2020Q2", "2019 – tercer trimestre")
     assert "fichas/9.9.9.1.yaml L33 (Annex 14, L10-12)" in row["note"]
     shown = audit.in_words(pd.DataFrame(rows), "es").iloc[0]
-    assert "Anexo 17" in shown["source"] and "ficha" in shown["note"] and "Periodo" in shown["check"]
+    assert "Anexo 17" in shown["source"] and "ficha" in shown["note"] and "periodo" in shown["check"]
 
 
 def test_the_audit_is_silent_when_every_ficha_dates_its_value_to_the_cutoff():
