@@ -158,11 +158,28 @@ def _output_dashboard(tables: dict[str, pd.DataFrame], lfm: Logframe, lang: str)
         name, name_lang = output_names.get(output_id, ("", lang))
         rows.append({"id": output_id, "name": name, "name_lang": name_lang, "indicators": [{
             "id": r.indicator_id, "name": indicator_names.get(r.indicator_id, ""),
-            "current": format_number(r.current), "target": format_number(r.target),
+            "current": _current_output(r), "target": format_number(r.target),
             "progress": "—" if pd.isna(r.progress_pct) else f"{format_number(round_half_up(r.progress_pct), 0)} %",
             "status": _status(r.status, lang), "mark": bool(r.scheduled_after_cutoff),
         } for r in group.itertuples()]})
     return rows
+
+
+def _current_output(r) -> str:
+    """The current value; a value carried from an earlier report (§38, §153) is marked † with its quarter."""
+    shown = format_number(r.current)
+    if bool(getattr(r, "carried_forward", False)) and pd.notna(r.current):
+        shown += f" † ({r.value_quarter})"
+    return shown
+
+
+def _carried_note(tables: dict[str, pd.DataFrame], lang: str) -> str:
+    """Under Annex 16: what † means, when a value is marked (empty otherwise)."""
+    indicators = tables["output_indicators"]
+    if "carried_forward" not in indicators or not indicators["carried_forward"].astype(str).str.lower().eq(
+            "true").any():
+        return ""
+    return i18n.t("rules.carried_forward_mark", lang)
 
 
 def _status_table(table: pd.DataFrame, key: str, names: dict[str, tuple[str, str]], lang: str) -> list[dict]:
@@ -418,6 +435,7 @@ def annex_data(run_dir: Path, raw_dir: Path, lang: str | None = None, *, manifes
         "cover": _cover(manifest, project, lang, timestamp),
         "summary": _summary(tables, lang),
         "outputs": _output_dashboard(tables, lfm, lang),
+        "outputs_carried_note": _carried_note(tables, lang),
         "output_status": _status_table(tables["output_status"], "output_id",
                                        _named(lfm.outputs, "output_id", lang), lang),
         "outcomes": _outcome_dashboard(tables, lfm, lang),

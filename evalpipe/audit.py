@@ -252,10 +252,16 @@ def audit_annex17(published: pd.DataFrame, indicators: pd.DataFrame) -> list[dic
     return findings
 
 
-def audit_table2(published: pd.DataFrame, outcomes: pd.DataFrame) -> list[dict]:
-    """Table 2: the status of each outcome against §158 applied to the computed indicators."""
+def audit_table2(published: pd.DataFrame, outcomes: pd.DataFrame, indicators: pd.DataFrame | None = None
+                 ) -> list[dict]:
+    """Table 2: the status of each outcome against §158 applied to the computed indicators. Where they differ,
+    the note cites the paragraph that decides ours: §158 (not assessed: data insufficient) or §157 (an
+    indicator waits for an output not delivered, ``waits_for_output`` of the outcome table)."""
     findings = []
     computed = outcomes.set_index("outcome_id")
+    waiting = pd.DataFrame(columns=["outcome_id", "indicator_id", "waits_for_output"])
+    if indicators is not None and "waits_for_output" in indicators.columns:
+        waiting = indicators[indicators["waits_for_output"].fillna("").astype(str).ne("")]
     for row in published.itertuples():
         source = f"Table 2 L{row.source_line}"
         label_text, _, _ = split_published_status(row.status_en)
@@ -267,10 +273,58 @@ def audit_table2(published: pd.DataFrame, outcomes: pd.DataFrame) -> list[dict]:
         mine = computed.loc[row.outcome_id]
         if published_code != mine["status"]:
             note, fields = "", {}
+            waits = waiting[waiting["outcome_id"].astype(str) == str(row.outcome_id)]
             if mine["status"] == "not_measured" and mine["n_not_measured"]:
                 note, fields = "outcome_not_assessed", {"n": mine["n_not_measured"], "total": mine["n_indicators"]}
+            elif mine["status"] == "no_progress" and len(waits):
+                note, fields = "outcome_waits_for_output_157", {
+                    "indicators": ", ".join(waits["indicator_id"].astype(str)),
+                    "outputs": ", ".join(dict.fromkeys(waits["waits_for_output"].astype(str)))}
             findings.append(_row("outcome_status", source, row.outcome_id, "status", row.status_en, mine["status"],
                                  "outcome_status_158", note, **fields))
+    return findings
+
+
+def audit_reference_periods(published: pd.DataFrame, indicators: pd.DataFrame, cutoff: str | None = None
+                            ) -> list[dict]:
+    """Annex 17 presents every value "as of" the cut-off; where the indicator's ficha (Annex 14) dates its value
+    to another period (``period_differs`` of the outcome table), one row citing the ficha's line and text."""
+    if "period_differs" not in indicators.columns:
+        return []
+    lines = dict(zip(published["indicator_id"], published["source_line"])) if len(published) else {}
+    findings = []
+    for row in indicators.to_dict("records"):
+        if str(row["period_differs"]).lower() != "true":
+            continue
+        line = lines.get(row["indicator_id"])
+        findings.append(_row("reference_period", f"Annex 17 L{line}" if line else "Annex 17", row["indicator_id"],
+                             "reference_period", cutoff or "", row["ficha_period"], "reference_period_ficha",
+                             "ficha_period", period=row["ficha_period"], place=row["ficha_period_source"],
+                             cutoff=cutoff or "—"))
+    return findings
+
+
+def audit_judgement_bases(covid_risk: pd.DataFrame | None, fichas: dict | None = None) -> list[dict]:
+    """The judgements the drop takes from the evaluators (Covid-19 risk per output, fichas declared not
+    measurable) each quote a sentence of the report (``basis``). One row where that sentence does not support
+    the judgement (``supports`` = no) or where a ficha gives no sentence ("none: ..." or nothing)."""
+    findings = []
+    if covid_risk is not None and "supports" in covid_risk.columns:
+        for row in covid_risk.to_dict("records"):
+            if str(row.get("supports", "")).strip().lower() == "no":
+                findings.append(_row("judgement_basis", str(row.get("source", "")), row["output_id"], "covid_risk",
+                                     "", str(row["covid_risk"] == "yes"), "judgement_basis",
+                                     "covid_judgement_unsupported",
+                                     basis=row.get("basis", "")))
+    for indicator_id, ficha in (fichas or {}).items():
+        calculation = ficha.calculation
+        if calculation.get("method") != "not_measured" or calculation.get("requires_output"):
+            continue
+        basis = str(calculation.get("basis") or "").strip()
+        if not basis.startswith("§"):
+            findings.append(_row("judgement_basis", "Annex 17", indicator_id, "status", "", "not_measured",
+                                 "judgement_basis", "not_measured_unsupported", ficha=ficha.path,
+                                 why=basis.removeprefix("none:").strip() or "—"))
     return findings
 
 
@@ -332,8 +386,8 @@ def audit_narrative(claims: pd.DataFrame, computed: dict[str, pd.DataFrame], pub
 
 
 def consistency_audit(raw_dir: Path, indicators: pd.DataFrame, outputs: pd.DataFrame, lfm_counts: dict[str, int],
-                      outcome_indicators: pd.DataFrame | None = None, outcomes: pd.DataFrame | None = None
-                      ) -> pd.DataFrame:
+                      outcome_indicators: pd.DataFrame | None = None, outcomes: pd.DataFrame | None = None,
+                      cutoff: str | None = None) -> pd.DataFrame:
     """Every difference between the published report and the computed tables, one row each."""
     published = load_published(raw_dir)
     rows = (audit_annex16(published["annex16_output_indicators"], indicators)
@@ -346,11 +400,12 @@ def consistency_audit(raw_dir: Path, indicators: pd.DataFrame, outputs: pd.DataF
     }
     if outcome_indicators is not None and "annex17_outcome_indicators" in published:
         rows += audit_annex17(published["annex17_outcome_indicators"], outcome_indicators)
+        rows += audit_reference_periods(published["annex17_outcome_indicators"], outcome_indicators, cutoff)
         computed["outcome_indicators"] = outcome_indicators
         statuses["outcome_indicators"] = _published_codes(published["annex17_outcome_indicators"], "status_es",
                                                           PUBLISHED_INDICATOR_STATUS)
     if outcomes is not None and "table2_outcome_status" in published:
-        rows += audit_table2(published["table2_outcome_status"], outcomes)
+        rows += audit_table2(published["table2_outcome_status"], outcomes, outcome_indicators)
         computed["outcomes"] = outcomes
         statuses["outcomes"] = _published_codes(published["table2_outcome_status"], "status_en",
                                                 PUBLISHED_OUTCOME_STATUS)

@@ -7,6 +7,7 @@ the logframe (``lfm/outcome_indicators.csv``), so they have one home only.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,7 @@ class Ficha:
     baseline: float | None = None
     target: float | None = None
     baseline_raw: str = ""
+    period_line: int | None = None  # the line of periodo_de_referencia in the ficha's file
 
     @property
     def method(self) -> str:
@@ -63,6 +65,45 @@ class Ficha:
 
         template = self.calculation.get("period", i18n.t(PERIOD_KEY, "es"))
         return template.format(cutoff=cutoff)
+
+
+_ORDINALS = {"primer": 1, "primero": 1, "segundo": 2, "tercer": 3, "tercero": 3, "cuarto": 4}
+
+
+def ficha_period_quarters(text: object) -> tuple[bool, set, set] | None:
+    """A ficha's ``periodo_de_referencia`` read as dates: (at the evaluation's cut-off, quarters, bare years).
+    "Al corte de la evaluación" -> (True, ∅, ∅); "Al segundo trimestre de 2020" -> (False, {2020Q2}, ∅);
+    "2019 – segundo y cuarto trimestre" -> (False, {2019Q2, 2019Q4}, ∅); "Hasta 2018 (estudio de casos)" ->
+    (False, ∅, {2018}). Each ordinal goes with the nearest year written. None when the text states no period."""
+    import unicodedata
+
+    from .quarters import Quarter
+
+    raw = "" if text is None or (isinstance(text, float) and text != text) else str(text)
+    folded = "".join(c for c in unicodedata.normalize("NFKD", raw.lower()) if not unicodedata.combining(c))
+    tokens = re.findall(r"[a-z]+|\d{4}", folded)
+    if "corte" in tokens:
+        return True, set(), set()
+    years = [(i, int(t)) for i, t in enumerate(tokens) if t.isdigit()]
+    if not years:
+        return None
+    quarters, used = set(), set()
+    for i, token in enumerate(tokens):
+        if token in _ORDINALS:
+            position, year = min(years, key=lambda y: (abs(y[0] - i), y[0]))
+            quarters.add(Quarter(year, _ORDINALS[token]))
+            used.add(position)
+    return False, quarters, {year for position, year in years if position not in used}
+
+
+def period_differs_from_cutoff(text: object, cutoff) -> bool | None:
+    """Whether a ficha dates its value to another period than the cut-off (``cutoff``, a Quarter): True for
+    another quarter, several quarters or a bare year; False for the cut-off itself; None when it states none."""
+    read = ficha_period_quarters(text)
+    if read is None:
+        return None
+    at_cutoff, quarters, years = read
+    return not (at_cutoff or (quarters == {cutoff} and not years))
 
 
 PERIOD_KEY = "outcome.period_to_cutoff"  # the period of a ficha that states none, written in Spanish in the tables
@@ -129,7 +170,9 @@ def load_fichas(raw_dir: Path, sources: dict[str, Source], outcome_indicators, d
         fichas[indicator] = Ficha(indicator, path, content, content["calculo"],
                                   None if row["baseline"] != row["baseline"] else float(row["baseline"]),
                                   None if row["target"] != row["target"] else float(row["target"]),
-                                  row.get("baseline_raw", ""))
+                                  row.get("baseline_raw", ""),
+                                  document.line_of(("periodo_de_referencia",)) if "periodo_de_referencia" in content
+                                  else None)
     missing = [i for i in lfm_table.index if i not in fichas]
     if missing:
         raise FichaError(f"{FICHAS_DIR}/: expected a ficha for every outcome indicator of the LFM; "

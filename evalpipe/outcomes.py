@@ -7,14 +7,14 @@ import re
 
 import pandas as pd
 
-from .fichas import Ficha, period_text
+from .fichas import Ficha, period_differs_from_cutoff, period_text
 from .methods import Context, Result, SpecError, run_method
 from .outputs import ACHIEVED, IN_PROGRESS, NO_PROGRESS, NOT_MEASURED, indicator_status
 
 OUTCOME_INDICATOR_COLUMNS = [
     "outcome_id", "indicator_id", "unit", "baseline", "current", "target", "numerator", "denominator", "n",
     "n_excluded", "status", "scheduled_after_cutoff", "origin", "method", "value_note", "reason", "reference_period",
-    "source",
+    "source", "ficha_period", "ficha_period_source", "period_differs", "waits_for_output",
 ]
 OUTCOME_STATUS_COLUMNS = ["outcome_id", "component_id", "status", "n_indicators", "n_achieved", "n_in_progress",
                           "n_no_progress", "n_not_measured"]
@@ -30,11 +30,14 @@ def evaluate_ficha(ficha: Ficha, context: Context, output_status: pd.DataFrame |
     """Run one ficha: (result, status, value_note). A ficha whose prerequisite output is not delivered
     has no value and no progress (§157: its construction requires the output first)."""
     required = ficha.calculation.get("requires_output")
+    waiting = None
     if required and output_status is not None:
         match = output_status[output_status["output_id"] == required]
         status = match["status"].iloc[0] if len(match) else "unknown"
         if status != "delivered":
-            return Result(None, reason=requires_output_reason(required, status)), NO_PROGRESS, NOT_APPLICABLE
+            waiting = requires_output_reason(required, status)
+            if ficha.method == "not_measured":
+                return Result(None, reason=waiting), NO_PROGRESS, NOT_APPLICABLE
     params = dict(ficha.calculation)
     if params.get("add_baseline"):
         params["add"] = ficha.baseline or 0.0
@@ -45,6 +48,13 @@ def evaluate_ficha(ficha: Ficha, context: Context, output_status: pd.DataFrame |
 
         source = ficha.source_key or ""
         raise FichaError(f"ficha {ficha.path} (source '{source}'): {exc}") from None
+    if waiting is not None:
+        # §157: the indicator requires its output delivered first, so it shows no progress; a value the data
+        # give is kept as computed (Annex 17 prints 0 for such an indicator), none is "NA"
+        import dataclasses
+
+        result = dataclasses.replace(result, reason=waiting)
+        return result, NO_PROGRESS, "" if result.value is not None else NOT_APPLICABLE
     status = indicator_status(result.value, ficha.baseline if ficha.baseline is not None else 0.0,
                               ficha.target if ficha.target is not None else float("inf"))
     return result, status, "" if result.value is not None else "not_measured"
@@ -125,10 +135,33 @@ def compute_outcome_indicators(fichas: dict[str, Ficha], context: Context, lfm_o
             "reason": result.reason,
             "reference_period": ficha.reference_period(str(context.cutoff)),
             "source": source_files.get(ficha.source_key or "", ""),
+            # the ficha's own periodo_de_referencia, as written, and whether it dates the value to another
+            # period than the cut-off Annex 17 claims (audited: audit.audit_reference_periods)
+            "ficha_period": ficha.fields.get("periodo_de_referencia") or "",
+            "ficha_period_source": _ficha_place(ficha),
+            "period_differs": bool(period_differs_from_cutoff(ficha.fields.get("periodo_de_referencia"),
+                                                              context.cutoff)),
+            # the output this indicator waits for (§157), when it is not delivered at the cut-off
+            "waits_for_output": _waits_for(ficha, output_status),
         })
         exclusions += [{"indicator_id": indicator_id, "reason": e.reason, "n": e.n} for e in result.exclusions]
     table = pd.DataFrame(rows, columns=OUTCOME_INDICATOR_COLUMNS)
     return table, pd.DataFrame(exclusions, columns=["indicator_id", "reason", "n"]), results
+
+
+def _waits_for(ficha: Ficha, output_status: pd.DataFrame | None) -> str:
+    required = ficha.calculation.get("requires_output")
+    if not required or output_status is None:
+        return ""
+    match = output_status[output_status["output_id"] == required]
+    return "" if len(match) and match["status"].iloc[0] == "delivered" else str(required)
+
+
+def _ficha_place(ficha: Ficha) -> str:
+    """Where the ficha states its period: "data/raw/fichas/2.2.1.4.yaml L33 (Annex 14, L1908-1922)"."""
+    place = ficha.path + (f" L{ficha.period_line}" if ficha.period_line else "")
+    cited = ficha.fields.get("fuente")
+    return f"{place} ({cited})" if cited else place
 
 
 def _scheduled_after_cutoff(ficha: Ficha, output_status: pd.DataFrame | None) -> bool:

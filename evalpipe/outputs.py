@@ -27,7 +27,8 @@ OUTPUT_STATUSES = (DELIVERED, OUTPUT_IN_PROGRESS, IN_PROGRESS_AT_RISK, NOT_DELIV
 
 OUTPUT_INDICATOR_COLUMNS = [
     "output_id", "indicator_id", "unit", "baseline", "current", "target", "progress_pct", "status",
-    "scheduled_after_cutoff", "value_quarter", "value_flag", "source_file", "source_sheet", "source_row",
+    "scheduled_after_cutoff", "value_quarter", "carried_forward", "value_flag", "source_file", "source_sheet",
+    "source_row",
 ]
 OUTPUT_STATUS_COLUMNS = [
     "output_id", "component_id", "status", "n_indicators", "n_achieved", "n_in_progress", "n_no_progress",
@@ -95,6 +96,13 @@ def compute_output_indicators(progress: pd.DataFrame, lfm: Logframe, cutoff: Qua
                        zip(table["current"], table["baseline"], table["target"])]
     table["scheduled_after_cutoff"] = [
         bool(start) and parse_quarter(start) > cutoff for start in table["planned_start"]
+    ]
+    # §38: the current value is the accumulated value "from the corresponding progress report" (the cut-off's);
+    # a value taken from an earlier report because that one gives none is kept (values are cumulative, §153)
+    # but flagged here, in the notebook and in the annex (README, "Rules").
+    table["carried_forward"] = [
+        isinstance(quarter, str) and bool(quarter) and parse_quarter(quarter) != cutoff
+        for quarter in table["value_quarter"]
     ]
     return table[OUTPUT_INDICATOR_COLUMNS].reset_index(drop=True)
 

@@ -29,7 +29,8 @@ WARNING_COLUMNS = ["kind", "file", "sheet", "row", "column", "message", "message
 CARRIED_FORWARD = "carried_forward"  # the cut-off report gives no value: an earlier report's value is current
 MISSING_QUARTER = "missing_quarter"  # no report for a quarter between the first report and the cut-off
 HIDDEN_SHEET = "hidden_sheet"  # the indicator table is on a sheet hidden in Excel
-WARNING_KINDS = (CARRIED_FORWARD, MISSING_QUARTER, HIDDEN_SHEET)
+TARGET_DIFFERS = "target_differs"  # the cut-off report's own «Meta» is not the logframe's target
+WARNING_KINDS = (CARRIED_FORWARD, MISSING_QUARTER, HIDDEN_SHEET, TARGET_DIFFERS)
 WARNINGS_FILE = "input_warnings.csv"
 
 
@@ -198,7 +199,32 @@ def build_progress_table(raw_dir: Path, lfm: Logframe, cutoff: Quarter, project_
                          allow_outside: bool = False) -> tuple[pd.DataFrame, ReportInventory, list[ProgressReport]]:
     """Clean stage in one call: read the reports up to ``cutoff`` and return the tidy table."""
     reports, inventory = read_reports(raw_dir, cutoff, project_root, allow_outside=allow_outside)
+    inventory.warnings += target_warnings(reports, lfm)
     return tidy_progress(reports, lfm), inventory, reports
+
+
+def target_warnings(reports: list[ProgressReport], lfm: Logframe) -> list[dict]:
+    """The «Meta» column of the last report read (the one current at the cut-off) against the logframe's
+    target of each output indicator: a difference is an input warning (``target_differs``), never a change of
+    figure — progress and status use the logframe's target (the LFM 2019 the report evaluates, §38, Annex 16).
+    A report without a «Meta» column, or a «Meta» cell left empty, gives no warning."""
+    if not reports:
+        return []
+    last = max(reports, key=lambda r: r.quarter)
+    targets = dict(zip(lfm.output_indicators["indicator_id"], lfm.output_indicators["target"]))
+    rows = []
+    for record in last.records:
+        if not record.target_column or not record.target_raw or record.indicator_id not in targets:
+            continue
+        expected = targets[record.indicator_id]
+        if record.target is not None and pd.notna(expected) and abs(record.target - float(expected)) < 1e-9:
+            continue
+        key = "target_differs" if record.target is not None else "target_not_a_number"
+        rows.append(_warning(TARGET_DIFFERS, record.source_file, record.source_sheet, record.source_row,
+                             record.target_column, key,
+                             {"indicator": record.indicator_id, "quarter": record.quarter,
+                              "written": record.target_raw, "target": f"{float(expected):g}"}))
+    return rows
 
 
 def read_tidy(path: Path) -> pd.DataFrame:

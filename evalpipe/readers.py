@@ -63,6 +63,30 @@ class ProgressRecord:
     source_row: int
     source_column: str
     source_code_column: str
+    # The report's own «Meta» (target) cell, when the table has that column: compared with the logframe's
+    # target (progress.target_warnings); not used for any figure.
+    target: float | None = None
+    target_raw: str = ""
+    target_column: str = ""
+
+
+def parse_target(cell: object) -> float | None:
+    """A «Meta» cell as a number ("12", 12, "1.250", "80%", "0,5"); None when blank or not a number."""
+    if cell is None or isinstance(cell, bool):
+        return None
+    if isinstance(cell, (int, float)):
+        return None if cell != cell else float(cell)
+    text = cleaning.normalize_text(cell).replace("%", "").replace(" ", "")
+    if not text:
+        return None
+    try:
+        return cleaning.parse_cumulative_value(text).value
+    except cleaning.CellFormatError:
+        pass
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -310,6 +334,9 @@ def read_progress_report(path: Path, display: str | None = None) -> ProgressRepo
             source_row=excel_row,
             source_column=header_name("value"),
             source_code_column=header_name("code"),
+            target=parse_target(cell("target")),
+            target_raw="" if cell("target") is None else cleaning.normalize_text(cell("target")),
+            target_column=header_name("target") if "target" in columns else "",
         ))
     if not records:
         raise InputError(display, "at least one indicator row under the header", sheet=sheet_name,

@@ -405,6 +405,11 @@ class Calculation(_Strict):
     one_test_reason: Text | None = None
     reason: Text | None = None
     requires_output: Identifier | None = None
+    # the report's sentence that declares the prerequisite: "§157 Outcome <id> (L<line>): «<quotation>»"
+    requires_output_basis: Text | None = None
+    # a ficha declared not measurable: the report's sentence that supports it, "§157 Outcome <id> (L<line>):
+    # «<quotation>»", or "none: <why>" when no sentence does (the audit then says so)
+    basis: Text | None = None
     period: Text | None = None
     nota: Text | None = None
 
@@ -605,6 +610,12 @@ def _required_number(value: Any) -> Any:
     return _number(value)
 
 
+def _nonblank(value: Any) -> Any:
+    if not str(value or "").strip():
+        raise Problem("the sentence of the report that supports the judgement", "an empty cell")
+    return value
+
+
 def _yes_no(value: Any) -> Any:
     if value not in ("yes", "no"):
         raise Problem("'yes' or 'no'", value)
@@ -647,6 +658,9 @@ class OutcomeIndicatorRow(_Open):
 class CovidRiskRow(_Open):
     output_id: _ROW_ID
     covid_risk: Annotated[str, AfterValidator(_yes_no)]
+    # the sentence of the report the judgement rests on, and whether it supports it (issue 13)
+    basis: Annotated[str, AfterValidator(lambda v: _nonblank(v))]
+    supports: Annotated[str, AfterValidator(_yes_no)] | None = None
 
 
 LFM_ROWS: dict[str, type[BaseModel]] = {

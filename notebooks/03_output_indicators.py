@@ -54,7 +54,13 @@ say(lang, "notebook.outputs.read", rows=len(table), indicators=len(indicators), 
 
 # %%
 show(indicators[["output_id", "indicator_id", "baseline", "current", "target", "progress_pct", "status",
-                 "value_quarter"]], lang, lfm=lfm)
+                 "value_quarter", "carried_forward"]], lang, lfm=lfm)
+carried = indicators[indicators["carried_forward"]]
+if carried.empty:
+    say(lang, "rules.carried_forward_none", cutoff=cutoff)
+else:
+    say(lang, "rules.carried_forward_some", n=len(carried), cutoff=cutoff,
+        items=", ".join(f"{i} ({q})" for i, q in zip(carried["indicator_id"], carried["value_quarter"])))
 
 # %% [markdown]
 # ## Status counts

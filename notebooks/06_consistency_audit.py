@@ -37,7 +37,7 @@ from evalpipe.lfm import load_logframe
 
 lfm = load_logframe(Path(raw_dir) / "lfm", Path("."), allow_outside=allow_outside_paths)
 tables = Path(run_dir) / "tables"
-findings = consistency.findings(Path(raw_dir), tables, lfm)
+findings = consistency.findings(Path(raw_dir), tables, lfm, cutoff)
 say(lang, "notebook.audit.found", n=len(findings))
 from evalpipe.annex import annex_text
 from evalpipe.audit import in_words

@@ -107,3 +107,37 @@ def test_a_participant_twice_in_one_test_and_a_date_after_the_drop_are_caught(sc
     found = outcome.problems.set_index("expectation")
     assert "expect_compound_columns_to_be_unique" in found.index
     assert "2022-01-10" in set(outcome.problems["found"])
+
+
+def _residents(raw_dir):
+    source = microdata.load_sources(raw_dir)["residentes_care"]
+    table = microdata.read_source(raw_dir, source).table
+    suite = validation.find_suite("residentes_care", [ROOT / "expectations"], "microdata")
+    return table, suite
+
+
+def test_a_resident_present_at_both_count_dates_passes_its_suite(raw_copy):
+    """Issue 13: residentes_care is one row per resident × count date (data/raw/README.md), so the
+    key is the pair; a resident counted in March 2019 and again in November 2020 is not a duplicate."""
+    path = raw_copy / "microdata" / "Registro de residentes CARE.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    first = lines[1].split(",")
+    assert first[3] == "2019-03-31"
+    lines.append(",".join([first[0], first[1], first[2], "2020-11-30", first[4]]))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    table, suite = _residents(raw_copy)
+    assert table["residente_id"].duplicated().any()
+    outcome = validation.run_suite(table, suite, PARAMETERS)
+    assert outcome.success, outcome.problems.to_dict("records")
+
+
+def test_a_resident_twice_at_one_count_date_is_caught(raw_copy):
+    path = raw_copy / "microdata" / "Registro de residentes CARE.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.append(lines[1])
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    table, suite = _residents(raw_copy)
+    outcome = validation.run_suite(table, suite, PARAMETERS)
+    assert not outcome.success
+    failed = set(outcome.problems["expectation"])
+    assert "expect_compound_columns_to_be_unique" in failed

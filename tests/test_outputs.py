@@ -87,3 +87,39 @@ def test_status_counts_share_of_total():
     counts = outputs.status_counts(table, outputs.INDICATOR_STATUSES).set_index("status")
     assert counts.loc[ACHIEVED, "n"] == 2 and counts.loc[ACHIEVED, "pct"] == 66.7
     assert counts.loc[IN_PROGRESS, "n"] == 0
+
+
+def test_a_value_carried_from_an_earlier_report_is_flagged_in_the_output_table(lfm):
+    """Issue 13: the cut-off report leaves 1.1.1.1 empty; the 2020Q1 value is carried forward (§38, §153:
+    values are cumulative) and the output table says so (``carried_forward``), not only the input warnings."""
+    first = lfm.output_indicators["indicator_id"].iloc[0]
+    second = lfm.output_indicators["indicator_id"].iloc[1]
+    table = _progress([
+        [first, "2020Q1", 3.0, "reported", "a.xlsx", "S", 5],
+        [first, "2020Q2", float("nan"), "blank", "b.xlsx", "S", 6],
+        [second, "2020Q1", 1.0, "reported", "a.xlsx", "S", 7],
+        [second, "2020Q2", 2.0, "reported", "b.xlsx", "S", 8],
+    ])
+    result = outputs.compute_output_indicators(table, lfm, parse_quarter("2020Q2")).set_index("indicator_id")
+    assert "carried_forward" in outputs.OUTPUT_INDICATOR_COLUMNS
+    assert result.loc[first, "carried_forward"] is True or result.loc[first, "carried_forward"] == True  # noqa: E712
+    assert result.loc[first, "value_quarter"] == "2020Q1" and result.loc[first, "current"] == 3.0
+    assert not result.loc[second, "carried_forward"]
+    others = result.drop(index=[first, second])
+    assert not others["carried_forward"].any()  # not measured is not carried
+
+
+def test_a_carried_value_is_marked_in_annex_16_with_its_quarter_and_explained(lfm):
+    from evalpipe import annex
+
+    first = lfm.output_indicators["indicator_id"].iloc[0]
+    table = _progress([[first, "2020Q1", 3.0, "reported", "a.xlsx", "S", 5],
+                       [first, "2020Q2", float("nan"), "blank", "b.xlsx", "S", 6]])
+    indicators = outputs.compute_output_indicators(table, lfm, parse_quarter("2020Q2"))
+    tables = {"output_indicators": indicators}
+    shown = {i["id"]: i["current"] for o in annex._output_dashboard(tables, lfm, "en") for i in o["indicators"]}
+    assert shown[first].endswith("† (2020Q1)")
+    assert sum("†" in v for v in shown.values()) == 1
+    assert "†" in annex._carried_note(tables, "en") and "§38" in annex._carried_note(tables, "es")
+    none = {"output_indicators": indicators.assign(carried_forward=False)}
+    assert annex._carried_note(none, "en") == ""

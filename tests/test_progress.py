@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -292,3 +293,41 @@ def test_read_tidy_round_trips_the_shipped_table(root, lfm, tmp_path):
     table = tidy_progress(reports, lfm)
     back = read_tidy(write_like_the_clean_notebook(table, tmp_path / "progress_indicators.csv"))
     pd.testing.assert_frame_equal(back, table)
+
+
+# --------------------------------------------------------------------------- the report's own «Meta»
+
+
+def _report_with_targets(tmp_path, workbook_writer, lfm, targets: dict[str, object]):
+    folder = tmp_path / "progress_reports"
+    folder.mkdir(exist_ok=True)
+    lfm_target = dict(zip(lfm.output_indicators["indicator_id"], lfm.output_indicators["target"]))
+    rows = [[code, "Indicador", targets.get(code, lfm_target[code]), 1, None] for code in ("1.2.1.1", "1.2.1.2",
+                                                                                          "2.1.2.1")]
+    return read_progress_report(report_path(folder, "2020Q2", rows, workbook_writer))
+
+
+def test_a_meta_that_differs_from_the_logframe_target_is_an_input_warning(tmp_path, workbook_writer, lfm):
+    """Issue 13: the report's «Meta» was read but never compared; now a difference is warned with its place."""
+    report = _report_with_targets(tmp_path, workbook_writer, lfm, {"1.2.1.2": 999, "2.1.2.1": "pendiente"})
+    warnings = progress.target_warnings([report], lfm)
+    assert [w["kind"] for w in warnings] == [progress.TARGET_DIFFERS] * 2
+    by_indicator = {json.loads(w["message_fields"])["indicator"]: w for w in warnings}
+    differs = by_indicator["1.2.1.2"]
+    assert differs["file"].endswith("informe_2020T2.xlsx") and differs["column"] == "Meta"
+    assert differs["row"] == report.records[1].source_row
+    assert "999" in differs["message"] and "logframe" in differs["message"]
+    assert by_indicator["2.1.2.1"]["message_key"] == "target_not_a_number"
+    assert progress.warning_text(differs["message_key"], json.loads(differs["message_fields"]), "es") \
+        .startswith("el indicador 1.2.1.2")
+
+
+def test_a_meta_equal_to_the_logframe_target_gives_no_warning(tmp_path, workbook_writer, lfm):
+    report = _report_with_targets(tmp_path, workbook_writer, lfm, {})
+    assert progress.target_warnings([report], lfm) == []
+
+
+def test_the_shipped_cutoff_report_agrees_with_the_logframe_targets(root, lfm):
+    _, inventory, reports = progress.build_progress_table(root / "data" / "raw", lfm, parse_quarter("2020Q2"), root)
+    assert any(r.target_column for r in max(reports, key=lambda r: r.quarter).records)  # the column is read
+    assert not [w for w in inventory.warnings if w["kind"] == progress.TARGET_DIFFERS]
