@@ -95,7 +95,8 @@ def note_text(note_code: str, fields: dict, lang: str, finance_words=None) -> st
         return ""
     words = finance_words or {}
     shown = {k: label(v, lang) if k.endswith("status") else words.get(v, v) if k in _FINANCE_FIELDS
-             else i18n.t(f"smart.class.{v}", lang) if k.endswith("_class") and v else v
+             else i18n.t(f"smart.class.{v}", lang) if k.endswith("_class") and v
+             else place_text(v, lang) if k == "place" and v else v  # "… (Annex 14, L1819)" in the note's language
              for k, v in fields.items()}
     return "".join(i18n.t(catalog_key(code, "note"), lang, **shown) for code in note_code.split("+"))
 

@@ -393,8 +393,7 @@ def compare(run_a: str = typer.Argument(..., metavar="EARLIER", show_default=Fal
         if debug:
             raise
         _fail(str(exc), 1)
-    typer.echo(f"compared in {time.perf_counter() - started:.1f} s: {Path(folder).name}/index of tables, figures, "
-               f"notebook and annex_compare.pdf")
+    typer.echo(f"compared in {time.perf_counter() - started:.1f} s")
 
 
 @app.command(short_help="Run output_indicators and outcome_indicators only.")

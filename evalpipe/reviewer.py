@@ -309,6 +309,11 @@ def _with_names(table: pd.DataFrame, lfm, lang: str) -> pd.DataFrame:
         table["reason"] = table["reason"].map(lambda reason: reason_text(reason, lang))
     if "reference_period" in table.columns:
         table["reference_period"] = table["reference_period"].map(lambda period: period_text(period, lang))
+    if "ficha_period_source" in table.columns:  # "… L24 (Annex 14, L1791-1803)" with the places in words
+        from .audit import place_text
+
+        table["ficha_period_source"] = table["ficha_period_source"].map(
+            lambda place: place_text(place, lang) if isinstance(place, str) and place else place)
     missing = pd.Series("not_measured", index=table.index)
     if "value_note" in table.columns:
         missing = missing.where(table["value_note"].ne("not_applicable"), "not_applicable")

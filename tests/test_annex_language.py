@@ -146,7 +146,8 @@ def _data_texts(run) -> list[str]:
             texts += [m[1] for m in field.get("method", [])]
         texts += [c[1] for c in ficha["computed"]]
     indicators = pd.read_csv(run / TABLES["outcome_indicators"].path, dtype=str, keep_default_na=False)
-    return texts + list(indicators["reason"])
+    periods = list(indicators["ficha_period"]) if "ficha_period" in indicators else []  # a ficha's own words
+    return texts + list(indicators["reason"]) + [p for p in periods if p]
 
 
 def _identifiers(run) -> set[str]:
@@ -229,7 +230,7 @@ def test_the_english_annex_has_no_spanish_outside_fichas_names_and_quotations(ru
               if r["description"].startswith("one of: ")]  # the data's own categories
     lines = [r["line"] for block in data["finance"]["tables"] for r in block["rows"]]
     text = _without(text, spanish_names + _quotations(run) + values + lines + _names() + sorted(_identifiers(run))
-                    + KNOWN_LEFTOVERS_EN)
+                    + _data_texts(run) + KNOWN_LEFTOVERS_EN)
     words = _words(text) & SPANISH_WORDS
     assert not words, _context(text, words)
     assert i18n.t("annexlang.fichas_in_spanish", "en") in _normalise(" ".join(pdf_inspect.pages_text(
