@@ -193,7 +193,7 @@ def test_the_audit_flags_a_period_other_than_the_cutoff_citing_the_ficha():
     row = rows[0]
     assert (row["check"], row["source"], row["item_id"]) == ("reference_period", "Annex 17 L100", "9.9.9.1")
     assert (row["published_value"], row["computed_value"]) == ("2020Q2", "2019 – tercer trimestre")
-    assert "fichas/9.9.9.1.yaml L33 (Annex 14, L10-12)" in row["note"]
+    assert "fichas/9.9.9.1.yaml line 33 (Annex 14, line 10-12)" in row["note"]
     shown = audit.in_words(pd.DataFrame(rows), "es").iloc[0]
     assert "Anexo 17" in shown["source"] and "ficha" in shown["note"] and "periodo" in shown["check"]
 

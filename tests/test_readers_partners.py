@@ -39,7 +39,7 @@ def report(folder: Path, quarter: str, rows: list[list], **kwargs) -> Path:
 
 
 def indicator(code: str, value) -> list:
-    return [code, "Indicador", 100, value, None]
+    return [code, "Indicador", None, value, None]  # «Meta» left empty: the logframe's target applies (no warning)
 
 
 def edit(path: Path, change) -> Path:
