@@ -32,6 +32,13 @@ def pytest_configure(config):
                                        "(seconds each); not in make test-fast")
 
 
+def pytest_ignore_collect(collection_path, config):
+    # -m "... not render": those files are not even imported (matplotlib, seaborn, typst take seconds).
+    if collection_path.name in RENDERING and "not render" in (config.option.markexpr or ""):
+        return True
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.name in RENDERING:

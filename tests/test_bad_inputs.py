@@ -500,13 +500,15 @@ def check_message(case: Case, message: str, places: list[str]) -> None:
     assert "expected" in message and ".staging" not in message
 
 
-def _slow_if_validate(case: Case):
-    # The validate path runs the 26 Great Expectations suites (seconds): not in the fast tier.
-    marks = [pytest.mark.slow] if PATH_OF[case.name] == VALIDATE else []
-    return pytest.param(case, id=case.name, marks=marks)
+def _tiered(case: Case):
+    # make test-fast keeps the pre-flight cases (milliseconds) and, of the notebook paths, the cases that also
+    # run end to end; the other notebook cases execute the clean notebook's code (about a second each) or the
+    # Great Expectations suites (seconds) and run in make test.
+    slow = PATH_OF[case.name] != PREFLIGHT and case.name not in END_TO_END or PATH_OF[case.name] == VALIDATE
+    return pytest.param(case, id=case.name, marks=[pytest.mark.slow] if slow else [])
 
 
-@pytest.mark.parametrize("case", [_slow_if_validate(c) for c in CASES])
+@pytest.mark.parametrize("case", [_tiered(c) for c in CASES])
 def test_bad_input_stops_with_one_clear_message(request, drop_project, case):
     raw = drop_project / "data" / "raw"
     places = case.mutate(raw)
