@@ -11,7 +11,9 @@ cell numbers counted as Papermill counts them), the failure turned into the line
 (``StageFailed`` for a stage, ``error: ...``). One representative case of each path (and of each notebook cell
 that can fail) also runs end to end with ``pipeline.py run``: its first stderr line must equal the in-process one,
 with exit code 1, no traceback, raw files byte-identical and the last good reports untouched; ``--debug`` shows
-the traceback. So no check of the former all-subprocess corpus is lost, and the corpus runs in seconds.
+the traceback. So no check of the former all-subprocess corpus is lost: a pre-flight case takes milliseconds, a
+notebook case a second or two (the suites that validate a table identical to the good drop's are not run again:
+``_suites_reused``), instead of 10-50 s each as a subprocess run.
 """
 
 from __future__ import annotations
@@ -412,13 +414,13 @@ def _suites_reused(good: dict | None, record: dict | None = None):
     def run_suite(table, suite_json, parameters, data_docs_dir=None, context=None):
         name = suite_json["name"]
         if good is not None and name in good:
-            good_table, good_parameters, good_outcome = good[name]
-            if (parameters == good_parameters and table.attrs == good_table.attrs and list(table.dtypes) ==
-                    list(good_table.dtypes) and table.equals(good_table)):
+            good_suite, good_table, good_parameters, good_outcome = good[name]
+            if (suite_json == good_suite and parameters == good_parameters and table.attrs == good_table.attrs
+                    and list(table.dtypes) == list(good_table.dtypes) and table.equals(good_table)):
                 return good_outcome
         outcome = real(table, suite_json, parameters, data_docs_dir=data_docs_dir, context=context)
         if record is not None:
-            record[name] = (table.copy(), parameters, outcome)
+            record[name] = (suite_json, table.copy(), parameters, outcome)
         return outcome
 
     with mock.patch.object(validation, "run_suite", run_suite), \
@@ -479,7 +481,7 @@ def good_suites(tmp_path_factory) -> dict:
         assert run_stages(bare_project(tmp_path_factory.mktemp("good"), ROOT / "data" / "raw"), record=record) is None
     finally:
         os.chdir(previous)
-    assert len(record) == 26 and all(outcome.success for _, _, outcome in record.values())
+    assert len(record) == 26 and all(outcome.success for *_, outcome in record.values())
     return record
 
 
