@@ -56,6 +56,10 @@ run: $(STAMP) ## Set up, then run the whole pipeline on the shipped data (report
 test: $(STAMP) ## Set up, then run the tests
 	$(BIN)/python -m pytest
 
+.PHONY: test-fast
+test-fast: $(STAMP) ## Set up, then run the fast tests: no notebook kernel, no rendering (about a minute)
+	$(BIN)/python -m pytest -q -m "not slow and not render"
+
 bench: $(STAMP) ## Measure run times on this machine (prints a table; about 10 minutes)
 	$(BIN)/python scripts/bench.py
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import openpyxl
@@ -14,6 +16,33 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# Test files whose tests render figures, typeset the PDF annex or run external validators (seconds each): marked
+# ``render`` here, so that ``make test-fast`` (-m "not slow and not render") leaves them to ``make test``.
+RENDERING = {
+    "test_figures.py": "draws every figure with matplotlib",
+    "test_annex.py": "typesets the PDF annex with Typst",
+    "test_package.py": "builds the workbook and index, runs roc-validator and bagit",
+    "test_compare.py": "builds comparison runs with figures",
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "render: renders figures or the PDF annex, or runs an external validator "
+                                       "(seconds each); not in make test-fast")
+
+
+def pytest_ignore_collect(collection_path, config):
+    # -m "... not render": those files are not even imported (matplotlib, seaborn, typst take seconds).
+    if collection_path.name in RENDERING and "not render" in (config.option.markexpr or ""):
+        return True
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in RENDERING:
+            item.add_marker(pytest.mark.render)
 
 
 @pytest.fixture(scope="session")
@@ -110,12 +139,30 @@ def tree_hashes(folder: Path) -> dict[str, str]:
             for p in sorted(Path(folder).rglob("*")) if p.is_file()}
 
 
+_SHARED_RUN: list[Path] = []
+
+
+def shared_run() -> Path:
+    """A project (notebooks, suites, shipped drop, pipeline.py) after one successful ``pipeline.py run``,
+    made once per test session (a cold run costs 30-60 s) and only ever copied, never changed."""
+    if not _SHARED_RUN:
+        target = Path(tempfile.mkdtemp(prefix="evalpipe-shared-run-"))
+        atexit.register(shutil.rmtree, target, True)
+        for name in ("notebooks", "expectations", "data/raw"):
+            shutil.copytree(ROOT / name, target / name)
+        shutil.copy(ROOT / "pipeline.py", target / "pipeline.py")
+        result = subprocess.run([sys.executable, "pipeline.py", "run"], cwd=target, capture_output=True, text=True,
+                                timeout=900)
+        assert result.returncode == 0, result.stderr
+        _SHARED_RUN.append(target)
+    return _SHARED_RUN[0]
+
+
 def project_copy(target: Path, extra: tuple[str, ...] = ()) -> Path:
-    """A copy of the project (notebooks, suites, shipped drop, pipeline.py) after one successful run."""
-    for name in ("notebooks", "expectations", "data/raw", *extra):
+    """A copy of the project (notebooks, suites, shipped drop, pipeline.py) after one successful run: a copy of
+    the session's shared run (its stages are up to date in the copy: ``tests/test_shared_run.py``), plus the
+    folders ``extra`` of this project."""
+    shutil.copytree(shared_run(), target, symlinks=True, dirs_exist_ok=True)
+    for name in extra:
         shutil.copytree(ROOT / name, target / name)
-    shutil.copy(ROOT / "pipeline.py", target / "pipeline.py")
-    result = subprocess.run([sys.executable, "pipeline.py", "run"], cwd=target, capture_output=True, text=True,
-                            timeout=900)
-    assert result.returncode == 0, result.stderr
     return target

@@ -1,18 +1,35 @@
 """The bad-input corpus: each case is the good drop with one mutation. Every case must stop the run
 with a non-zero exit and one message naming file (and sheet, row, column where they exist) and what
-was expected, with no traceback; raw files stay as they were and the last good reports are untouched."""
+was expected, with no traceback; raw files stay as they were and the last good reports are untouched.
+
+Where each case fails is explicit (``PATHS`` below): before any kernel starts (the pre-flight: the drop's
+declaration and ``check_drop``), inside the clean notebook (the workbook and microdata readers), or inside the
+validate notebook (a Great Expectations suite). Every case is checked in-process: the same code the run executes
+for that path (``load_drop`` and ``check_drop`` as ``run_pipeline`` calls them, then the code cells of
+``notebooks/01_clean.ipynb`` and ``02_validate.ipynb`` executed in order with the parameters the runner injects,
+cell numbers counted as Papermill counts them), the failure turned into the line the CLI prints
+(``StageFailed`` for a stage, ``error: ...``). One representative case of each path (and of each notebook cell
+that can fail) also runs end to end with ``pipeline.py run``: its first stderr line must equal the in-process one,
+with exit code 1, no traceback, raw files byte-identical and the last good reports untouched; ``--debug`` shows
+the traceback. So no check of the former all-subprocess corpus is lost: a pre-flight case takes milliseconds, a
+notebook case a second or two (the suites that validate a table identical to the good drop's are not run again:
+``_suites_reused``), instead of 10-50 s each as a subprocess run.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import os
 import shutil
 import subprocess
 import sys
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
+from unittest import mock
 
 import openpyxl
 import pytest
@@ -20,17 +37,9 @@ import yaml
 
 from conftest import ROOT, project_copy, tree_hashes
 
-pytestmark = pytest.mark.slow
 Q2 = "progress_reports/Informe_progreso_2020T2 (v2).xlsx"
 Q1 = "progress_reports/Informe_progreso_2020T1.xlsx"
 MD = "microdata"
-
-
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    return project_copy(tmp_path_factory.mktemp("corpus"))
 
 
 # ---------------------------------------------------------------- mutations of the good data
@@ -292,18 +301,243 @@ CASES = [
 ]
 
 
+# ---------------------------------------------------------------- where each case fails
+
+PREFLIGHT = "pre-flight"  # refused by run_pipeline before any kernel starts (load_drop, check_drop)
+CLEAN = "clean notebook"  # raised inside notebooks/01_clean.ipynb (workbook and microdata readers)
+VALIDATE = "validate notebook"  # raised inside notebooks/02_validate.ipynb (a Great Expectations suite failed)
+
+PATHS = {
+    PREFLIGHT: [
+        "two files for one quarter", "file name without a quarter",
+        "lfm: missing column", "lfm: target not a number", "lfm: duplicated indicator", "lfm: covid risk not yes/no",
+        "lfm: csv not in UTF-8", "microdata: missing file",
+        "ficha: unknown method", "ficha: unknown column", "ficha: unknown source", "ficha: missing field",
+        "ficha: not YAML", "drop: unknown origin",
+    ],
+    CLEAN: [
+        "unreadable workbook", "empty workbook", "encrypted workbook", "macro-enabled workbook",
+        "workbook far too large", "compressed bomb", "missing indicator table", "renamed code column",
+        "two indicator tables", "five-part code", "code typed as a number", "non-numeric value", "fractional value",
+        "formula cell", "value without a code", "title period against file name",
+        "microdata: csv not in UTF-8", "microdata: missing column", "microdata: unreadable date",
+        "microdata: formula cell", "microdata: missing sheet",
+    ],
+    VALIDATE: [
+        "unknown indicator code", "duplicated row", "negative value", "cumulative value going down",
+        "quarter outside the project",
+        "microdata: unknown category", "microdata: date after the drop", "microdata: same id twice",
+        "microdata: score of 35 on a 0-20 test", "microdata: participant twice in one test",
+        "microdata: negative count",
+    ],
+}
+PATH_OF = {name: path for path, names in PATHS.items() for name in names}
+BY_NAME = {case.name: case for case in CASES}
+
+# The cases also run end to end: one per failure path, and one per notebook cell of a path that can fail.
+END_TO_END = {
+    "drop: unknown origin": PREFLIGHT,  # load_drop, before the run lock is taken
+    "lfm: target not a number": PREFLIGHT,  # check_drop
+    "non-numeric value": CLEAN,  # the progress-report cell
+    "microdata: missing column": CLEAN,  # the microdata cell
+    "cumulative value going down": VALIDATE,  # the validation cell that raises on a failed suite
+}
+
+LABEL = "midterm-2020Q2"
+STAGING_RUN = f"reports/.staging/{LABEL}"
+FAILED_RUN = f"reports/_failed/{LABEL}"
+
+
 def test_the_corpus_covers_every_raw_format():
     assert len(CASES) >= 40
     kinds = {case.file.split("/")[0] for case in CASES}
     assert {"progress_reports", "lfm", "microdata", "fichas", "drop.yaml"} <= kinds
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_bad_input_stops_with_one_clear_message(project, case):
+def test_every_case_has_exactly_one_failure_path_and_every_path_runs_end_to_end():
+    names = [case.name for case in CASES]
+    assert len(names) == len(set(names))
+    listed = [name for group in PATHS.values() for name in group]
+    assert sorted(listed) == sorted(names)  # nothing dropped, nothing listed twice
+    assert set(END_TO_END.values()) == set(PATHS)
+    assert all(PATH_OF[name] == path for name, path in END_TO_END.items())
+
+
+# ---------------------------------------------------------------- the run, in-process
+
+def _code_cells(notebook: str) -> list[tuple[int, str, bool]]:
+    """(execution count, source, is the parameters cell) of each code cell, as Papermill executes the
+    notebook: the injected-parameters cell follows the cell tagged ``parameters`` and takes a number too."""
+    import nbformat
+
+    cells, count = [], 0
+    for cell in nbformat.read(ROOT / "notebooks" / notebook, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        count += 1
+        parameters = "parameters" in cell.metadata.get("tags", [])
+        cells.append((count, cell.source, parameters))
+        if parameters:
+            count += 1
+    return cells
+
+
+def _execute_stage(stage: str, notebook: str, injected: dict) -> None:
+    """Execute the stage notebook's code cells in this process, as the kernel would, and raise what the
+    runner raises when a cell fails (``StageFailed`` naming stage, notebook, cell, exception and message)."""
+    from evalpipe.runner import StageFailed
+
+    namespace: dict = {"__name__": "__main__"}
+    for count, source, parameters in _code_cells(notebook):
+        try:
+            exec(compile(source, f"{notebook}[{count}]", "exec"), namespace)  # noqa: S102 - our own notebooks
+            if parameters:
+                namespace.update(injected)  # Papermill's injected-parameters cell
+        except Exception as exc:  # noqa: BLE001 - any exception stops a Papermill run
+            cell = count + 1 if parameters else count
+            failed = StageFailed(stage, f"notebooks/{notebook}", cell, type(exc).__name__, str(exc), "")
+            failed.evalue = failed.evalue.replace(STAGING_RUN, FAILED_RUN)  # as the runner reports it
+            raise failed from exc
+
+
+@contextlib.contextmanager
+def _suites_reused(good: dict | None, record: dict | None = None):
+    """While the validate notebook runs in-process: a suite whose table (values, dtypes, column roles) and
+    parameters are those of the good drop's run gives that run's outcome instead of validating again
+    (Great Expectations takes seconds per run of the 26 suites; the result is a function of table and
+    parameters), and the Data Docs (never part of a failure's message) are not built. ``record`` collects
+    each suite's (table, parameters, outcome) of a run made in full."""
+    from evalpipe import validation
+
+    real = validation.run_suite
+
+    def run_suite(table, suite_json, parameters, data_docs_dir=None, context=None):
+        name = suite_json["name"]
+        if good is not None and name in good:
+            good_suite, good_table, good_parameters, good_outcome = good[name]
+            if (suite_json == good_suite and parameters == good_parameters and table.attrs == good_table.attrs
+                    and list(table.dtypes) == list(good_table.dtypes) and table.equals(good_table)):
+                return good_outcome
+        outcome = real(table, suite_json, parameters, data_docs_dir=data_docs_dir, context=context)
+        if record is not None:
+            record[name] = (suite_json, table.copy(), parameters, outcome)
+        return outcome
+
+    with mock.patch.object(validation, "run_suite", run_suite), \
+            mock.patch.object(validation, "build_data_docs", lambda context: None):
+        yield
+
+
+def run_stages(project: Path, good: dict | None = None, record: dict | None = None) -> tuple[str, str] | None:
+    """The failure path and the first line ``pipeline.py run`` prints for the drop in ``project/data/raw``
+    (None if nothing failed): the pre-flight of ``run_pipeline``, then the clean and validate stages (the
+    later stages read only what these two have checked)."""
+    from evalpipe.drop import load_drop
+    from evalpipe.errors import PipelineError
+    from evalpipe.runner import RunParameters
+    from evalpipe.schemas import check_drop
+
+    params = RunParameters(evaluation="midterm", cutoff="2020Q2", lang="es", raw_dir="data/raw",
+                           processed_dir=f"data/processed/{LABEL}", run_dir=f"reports/{LABEL}",
+                           expectations_dirs=["expectations"])
+    injected = asdict(params) | {"run_dir": STAGING_RUN, "processed_dir": f"data/processed/.staging/{LABEL}"}
+    try:
+        load_drop(project / "data" / "raw", project)
+        checked = check_drop(project / "data" / "raw", project)
+    except PipelineError as exc:
+        return PREFLIGHT, f"error: {exc}"
+    # The clean notebook checks the drop again, as the runner just did: the same call gives the same answer.
+    with _suites_reused(good, record), mock.patch("evalpipe.schemas.check_drop", lambda *a, **k: checked):
+        for path, stage, notebook in ((CLEAN, "clean", "01_clean.ipynb"), (VALIDATE, "validate", "02_validate.ipynb")):
+            try:
+                _execute_stage(stage, notebook, injected)
+            except PipelineError as exc:  # StageFailed
+                return path, f"error: {exc}"
+    return None
+
+
+def run_in_process(project: Path, good: dict) -> tuple[str, str]:
+    failure = run_stages(project, good)
+    assert failure is not None, "the run did not fail"
+    return failure
+
+
+def bare_project(folder: Path, raw: Path) -> Path:
+    """A project holding the drop ``raw``, the suites and the root markers, the working directory in it."""
+    shutil.copytree(raw, folder / "data" / "raw")
+    (folder / "expectations").symlink_to(ROOT / "expectations")
+    (folder / "notebooks").mkdir()
+    (folder / "pipeline.py").write_text("# the project's root marker\n", encoding="utf-8")
+    os.chdir(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def good_suites(tmp_path_factory) -> dict:
+    """Each suite's table, parameters and outcome in a full in-process run of the good drop (which passes)."""
+    record: dict = {}
+    previous = os.getcwd()
+    try:
+        assert run_stages(bare_project(tmp_path_factory.mktemp("good"), ROOT / "data" / "raw"), record=record) is None
+    finally:
+        os.chdir(previous)
+    assert len(record) == 26 and all(outcome.success for *_, outcome in record.values())
+    return record
+
+
+@pytest.fixture
+def drop_project(tmp_path: Path, monkeypatch) -> Path:
+    """A bare project with the shipped drop; the working directory in it for the test."""
+    monkeypatch.chdir(tmp_path)
+    return bare_project(tmp_path / "project", ROOT / "data" / "raw")
+
+
+def check_message(case: Case, message: str, places: list[str]) -> None:
+    """One line naming the file, the places the mutation touched and what was expected."""
+    assert message.startswith("error: ")
+    assert "\n" not in message
+    assert case.file.split("/")[-1] in message, message
+    for words in case.expected + places:
+        assert words in message, (words, message)
+    assert "expected" in message and ".staging" not in message
+
+
+def _tiered(case: Case):
+    # make test-fast keeps the pre-flight cases (milliseconds) and, of the notebook paths, the cases that also
+    # run end to end; the other notebook cases execute the clean notebook's code (about a second each) or the
+    # Great Expectations suites (seconds) and run in make test.
+    slow = PATH_OF[case.name] != PREFLIGHT and case.name not in END_TO_END or PATH_OF[case.name] == VALIDATE
+    return pytest.param(case, id=case.name, marks=[pytest.mark.slow] if slow else [])
+
+
+@pytest.mark.parametrize("case", [_tiered(c) for c in CASES])
+def test_bad_input_stops_with_one_clear_message(request, drop_project, case):
+    raw = drop_project / "data" / "raw"
+    places = case.mutate(raw)
+    raw_before = tree_hashes(raw)
+    # Only the validate path reaches the suites: only it needs the good run's outcomes.
+    good = request.getfixturevalue("good_suites") if PATH_OF[case.name] == VALIDATE else None
+    path, message = run_in_process(drop_project, good)
+    assert path == PATH_OF[case.name], message
+    check_message(case, message, places)
+    assert tree_hashes(raw) == raw_before  # the readers never write to the drop
+
+
+# ---------------------------------------------------------------- end to end, one case per path
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    return project_copy(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(END_TO_END))
+def test_end_to_end_the_cli_prints_the_in_process_message(project, good_suites, tmp_path, monkeypatch, name):
+    case = BY_NAME[name]
     raw = project / "data" / "raw"
     backup = project / "raw_backup"
     shutil.copytree(raw, backup)
-    reports = project / "reports" / "midterm-2020Q2"
+    reports = project / "reports" / LABEL
     reports_before = tree_hashes(reports)
     try:
         places = case.mutate(raw)
@@ -312,19 +546,20 @@ def test_bad_input_stops_with_one_clear_message(project, case):
                                 timeout=600)
         assert result.returncode == case.exit_code, result.stdout + result.stderr
         message = result.stderr.splitlines()[0]
-        assert message.startswith("error: ")
         assert "Traceback" not in result.stderr
-        assert case.file.split("/")[-1] in message, message
-        for words in case.expected + places:
-            assert words in message, (words, message)
-        assert "expected" in message and ".staging" not in message
+        check_message(case, message, places)
         assert tree_hashes(raw) == raw_before  # raw files byte-identical before and after the run
         assert tree_hashes(reports) == reports_before  # the last good reports untouched
+        # The same drop, in-process: the same path and the very same line.
+        monkeypatch.chdir(tmp_path)
+        bare = bare_project(tmp_path / "bare", raw)
+        assert run_in_process(bare, good_suites) == (END_TO_END[name], message)
     finally:
         shutil.rmtree(raw)
         shutil.move(backup, raw)
 
 
+@pytest.mark.slow
 def test_debug_shows_the_traceback(project):
     raw = project / "data" / "raw"
     original = (raw / "drop.yaml").read_text(encoding="utf-8")
