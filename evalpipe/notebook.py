@@ -74,6 +74,7 @@ def start(evaluation: str, cutoff: str, lang: str, raw_dir: str, processed_dir: 
         name: value for name, value in other.items() if not name.startswith("_")}
     show(pd.DataFrame({"parameter": [run.t(f"notebook.parameter.{name}") for name in parameters],
                        "value": [_text(value, lang) for value in parameters.values()]}), lang)
+    print(paths.describe(lang))  # run by pipeline.py, or by hand into scratch folders
     return run
 
 
@@ -221,7 +222,8 @@ def show(frame: pd.DataFrame, lang: str, **options) -> None:
     table = prepare(frame, lang, **options)
     with pd.option_context("display.max_colwidth", None, "display.max_rows", None, "display.max_columns", None,
                            "display.width", None):
-        display(table.style.hide(axis="index") if len(table.columns) else table)
+        # escape="html": a drop's text (a name, a file name, a ficha) is shown as text, never as markup
+        display(table.style.hide(axis="index").format(escape="html") if len(table.columns) else table)
 
 
 def say(lang: str, key: str, **fields) -> None:

@@ -47,13 +47,16 @@ class StagePaths:
     by_hand: bool
     seeded_from: str | None = None
 
-    def describe(self) -> str:
+    def describe(self, lang: str = "en") -> str:
+        """Who runs the notebook and where it writes, in ``lang`` (catalog ``notebook.paths.*``)."""
+        from . import i18n
+
         if not self.by_hand:
-            return "run by pipeline.py: the run is published when every stage has passed"
-        start = (f"started from a copy of the published run {self.seeded_from}/" if self.seeded_from else
-                 "no published run to start from: run the notebooks in order, from 01_clean")
-        return (f"run by hand: writes to {self.run_dir}/ and {self.processed_dir}/ "
-                f"(scratch folders; only pipeline.py publishes a run); {start}")
+            return i18n.t("notebook.paths.pipeline", lang)
+        start = (i18n.t("notebook.paths.seeded", lang, run=f"{self.seeded_from}/") if self.seeded_from
+                 else i18n.t("notebook.paths.no_seed", lang))
+        return i18n.t("notebook.paths.by_hand", lang, run_dir=f"{self.run_dir}/", processed_dir=f"{self.processed_dir}/",
+                      start=start)
 
 
 def _label(evaluation: str, cutoff: str, lang: str) -> str:

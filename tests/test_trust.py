@@ -116,7 +116,7 @@ def test_a_notebook_executed_with_nbconvert_from_notebooks_writes_to_scratch_onl
     assert published(project) == before
     assert (project / "reports/_scratch/midterm-2020Q2/tables/output_indicators.csv").exists()
     executed = (project / "by-hand" / "03_output_indicators.ipynb").read_text(encoding="utf-8")
-    assert "run by hand: writes to reports/_scratch/midterm-2020Q2/" in executed
+    assert "ejecutado a mano: escribe en reports/_scratch/midterm-2020Q2/" in executed  # the default lang, es
 
 
 def test_papermill_cli_with_another_cutoff_leaves_the_published_run_byte_identical(project):
