@@ -297,6 +297,19 @@ def warnings_line(warnings: pd.DataFrame) -> str:
     return warnings_summary({kind: int(n) for kind, n in warnings["kind"].value_counts().items()})
 
 
+def warnings_in_words(warnings: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The input warnings for a reader: kind, place and the message in ``lang`` (codes and fields dropped)."""
+    import json
+
+    out = warnings[["kind", "file", "sheet", "row", "column"]].copy()
+    out["kind"] = [i18n.t(f"warning.kind.{kind}", lang) if i18n.has(f"warning.kind.{kind}", lang) else kind
+                   for kind in out["kind"]]
+    out["message"] = [warning_text(key, json.loads(fields or "{}"), lang) if key else message
+                      for key, fields, message in zip(warnings["message_key"].fillna(""),
+                                                      warnings["message_fields"].fillna(""), warnings["message"])]
+    return out
+
+
 def write_input_warnings(warnings: pd.DataFrame, processed_dir: Path) -> Path:
     """``<processed>/input_warnings.csv``: the warnings for the later stages (annex, run summary)."""
     out = Path(processed_dir) / WARNINGS_FILE

@@ -84,7 +84,7 @@ show(progress.report_summary(reports), lang)
 warnings = progress.input_warnings(table, inventory)
 if len(warnings):
     print(progress.warnings_line(warnings))
-    show(warnings, lang)
+    show(progress.warnings_in_words(warnings, lang), lang)
 else:
     say(lang, "notebook.warnings_none")
 

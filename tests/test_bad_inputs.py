@@ -261,9 +261,11 @@ CASES = [
     Case("microdata: date after the drop", edit_csv(f"{MD}/Validación de materiales de sensibilización.csv",
                                                     lambda rows: cell(rows, "fecha", 2, "2022-03-01")),
          f"{MD}/Validación de materiales de sensibilización.csv", ["not after the date of the data drop"]),
+    # rows 2 and 3 share a count date: the same resident twice at one date (the key is resident x count date)
     Case("microdata: same id twice", edit_csv(f"{MD}/Registro de residentes CARE.csv",
-                                              lambda rows: cell(rows, "residente_id", 3, rows[1][0])[1:]),
-         f"{MD}/Registro de residentes CARE.csv", ["each residente_id once"]),
+                                              lambda rows: (cell(rows, "residente_id", 3, rows[1][0]), [])[1]),
+         f"{MD}/Registro de residentes CARE.csv",
+         ["column 'residente_id, fecha_corte'", "one row per residente_id + fecha_corte"]),
     Case("microdata: score of 35 on a 0-20 test", xlsx_score(f"{MD}/BASE INCREMENTO CONOCIMIENTO 1.xlsx", "Base",
                                                              "nota_salida", 35),
          f"{MD}/BASE INCREMENTO CONOCIMIENTO 1.xlsx", ["0-20 scale"]),

@@ -15,7 +15,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from evalpipe import microdata, outputs, progress
+from evalpipe import i18n, microdata, outputs, progress
 from evalpipe.errors import InputError
 from evalpipe.quarters import parse_quarter
 from evalpipe import readers
@@ -186,6 +186,10 @@ def test_a_missing_quarter_in_the_middle_is_a_warning(drop, lfm):
     assert warnings.iloc[0]["file"] == "raw/progress_reports"
     assert warnings.iloc[0]["message"].startswith(
         "no progress report for 2019Q2 (between the reports of 2019Q1 and 2019Q3)")
+    words = progress.warnings_in_words(warnings, "es")  # as notebook 01 shows it in a Spanish run
+    assert list(words.columns) == ["kind", "file", "sheet", "row", "column", "message"]
+    assert words.iloc[0]["kind"] == i18n.t("warning.kind.missing_quarter", "es") != "missing_quarter"
+    assert "2019Q2" in words.iloc[0]["message"] and words.iloc[0]["message"] != warnings.iloc[0]["message"]
 
 
 def test_a_missing_cutoff_report_is_a_warning(drop, lfm):
