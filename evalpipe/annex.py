@@ -25,13 +25,13 @@ from .smart import annex_block as smart_annex_block
 from .drop import banner_text, sha256_file
 from .export import restore_cell
 from .fichas import Ficha, load_fichas, period_text
-from .figures import FIGURES, caption, figure_path, id_key
+from .figures import FIGURES, caption, figure_path
 from .finance import GROUPINGS, pivot_blocks
 from .labels import label, workbook_words
-from .lfm import Logframe, load_logframe, load_project
+from .lfm import Logframe, id_key, load_logframe, load_project
 from .microdata import load_sources
 from .outcomes import NOT_APPLICABLE, OUTCOME_STATUSES, reason_text
-from .progress import warning_text
+from .progress import warnings_in_words
 from .validation import description_text
 from .outputs import INDICATOR_STATUSES, OUTPUT_STATUSES, round_half_up, status_counts
 from .runfolder import (FINANCE_TABLES, TABLES, fixed_timestamp, lang_suffix, read_finance, read_manifest, read_tables,
@@ -40,6 +40,7 @@ from .style import STATUS_COLOURS, UNKNOWN_STATUS_COLOUR, format_number
 
 ANNEX_DIR = "annex"
 TEMPLATE = "annex.typ"
+COMMON = "common.typ"  # the annexes' shared look, imported by annex.typ and compare.typ
 PDF_STANDARD = "a-2b"
 # The fonts of the typst wheel (Libertinus Serif, New Computer Modern, DejaVu Sans Mono): no system
 # font is looked at, so the PDF is the same on every machine.
@@ -332,19 +333,12 @@ def _validation(summary: pd.DataFrame, lang: str) -> dict:
 
 def _input_warnings(path: Path, lang: str) -> list[dict]:
     """The clean stage's warnings (values carried from an earlier report, missing quarters, hidden sheets), in
-    ``lang`` (a file written before warnings had keys keeps its English message)."""
+    ``lang`` (``progress.warnings_in_words``)."""
     if not path.exists():
         return []
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    rows = []
-    for r in table.to_dict("records"):
-        kind_key = f"warning.kind.{r['kind']}"
-        message = _text(r["message"])
-        if r.get("message_key"):
-            message = warning_text(r["message_key"], json.loads(r.get("message_fields") or "{}"), lang)
-        rows.append({"kind": i18n.t(kind_key, lang) if i18n.has(kind_key, lang) else _text(r["kind"]),
-                     "file": _text(r["file"]), "message": message})
-    return rows
+    shown = warnings_in_words(pd.read_csv(path, dtype=str, keep_default_na=False), lang)
+    return [{"kind": _text(r["kind"]), "file": _text(r["file"]), "message": _text(r["message"])}
+            for r in shown.to_dict("records")]
 
 
 def _audit(findings: pd.DataFrame, lang: str) -> list[dict]:
@@ -463,9 +457,16 @@ def write_annex_data(run_dir: Path, raw_dir: Path, lang: str | None = None, *, m
     path.parent.mkdir(parents=True, exist_ok=True)
     data = annex_data(run_dir, raw_dir, lang, manifest=manifest, timestamp=timestamp)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    with resources.as_file(resources.files("evalpipe") / "templates" / TEMPLATE) as template:
-        shutil.copyfile(template, path.parent / TEMPLATE)
+    copy_templates(path.parent, TEMPLATE)
     return path
+
+
+def copy_templates(folder: Path, template: str) -> None:
+    """Copy ``template`` and the shared ``common.typ`` it imports into ``folder`` (beside its JSON), so that the
+    PDF can be typeset again from the published folder alone."""
+    for name in (template, COMMON):
+        with resources.as_file(resources.files("evalpipe") / "templates" / name) as source:
+            shutil.copyfile(source, Path(folder) / name)
 
 
 def build_annex(run_dir: Path, raw_dir: Path, lang: str | None = None, *, manifest: dict | None = None,
@@ -484,14 +485,15 @@ def build_annex(run_dir: Path, raw_dir: Path, lang: str | None = None, *, manife
     return typeset_annex(data_path, run_dir, annex_pdf_path(run_dir, lang), timestamp)
 
 
-def typeset_annex(data_path: Path, run_dir: Path, output: Path, timestamp: dt.datetime) -> Path:
-    """Compile the ``annex.typ`` beside ``data_path`` (its annex data) into ``output``: PDF/A-2b, the typst
+def typeset_annex(data_path: Path, run_dir: Path, output: Path, timestamp: dt.datetime,
+                  template: str = TEMPLATE) -> Path:
+    """Compile the ``template`` beside ``data_path`` (its annex data) into ``output``: PDF/A-2b, the typst
     wheel's fonts only, dated ``timestamp``, files read from ``run_dir``. The one place these settings are, for
-    the annex stage and for ``pipeline.py typeset`` (which re-typesets a published run)."""
+    the annex stage, ``pipeline.py typeset`` (which re-typesets a published run) and the comparison's section."""
     import typst
 
     data_path = Path(data_path)
-    typst.compile(str(data_path.parent / TEMPLATE), output=str(output), root=str(Path(run_dir).resolve()),
+    typst.compile(str(data_path.parent / template), output=str(output), root=str(Path(run_dir).resolve()),
                   font_paths=[], ignore_system_fonts=True, format="pdf", sys_inputs={"data": data_path.name},
                   pdf_standards=[PDF_STANDARD], timestamp=timestamp)
     return Path(output)

@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError, PipelineError
+from .lfm import id_key
 from .outputs import INDICATOR_STATUSES, OUTPUT_STATUSES, round_half_up
 
 COMPARE_PREFIX = "compare-"
@@ -258,12 +259,8 @@ def unit_changes(table_a: pd.DataFrame, table_b: pd.DataFrame, level: str) -> pd
                    "transition", "direction"]]
 
 
-def _id_key(identifier: object) -> tuple:
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in str(identifier).split("."))
-
-
 def _sorted(table: pd.DataFrame, column: str) -> pd.DataFrame:
-    return table.sort_values(column, key=lambda s: s.map(_id_key), kind="stable").reset_index(drop=True)
+    return table.sort_values(column, key=lambda s: s.map(id_key), kind="stable").reset_index(drop=True)
 
 
 def transition_matrix(changes: pd.DataFrame, level: str) -> pd.DataFrame:
@@ -336,7 +333,7 @@ def definition_changes(raw_a: Path, raw_b: Path, label_a: str = "a", label_b: st
     for level, table_name in (("output_indicator", "output_indicators"), ("outcome_indicator", "outcome_indicators")):
         ta = _lfm_table(raw_a, table_name).set_index("indicator_id")
         tb = _lfm_table(raw_b, table_name).set_index("indicator_id")
-        for indicator in sorted(set(ta.index) | set(tb.index), key=_id_key):
+        for indicator in sorted(set(ta.index) | set(tb.index), key=id_key):
             if indicator not in tb.index or indicator not in ta.index:
                 state = DROPPED if indicator not in tb.index else ADDED
                 rows.append({"level": level, "indicator_id": indicator, "field": "presence",
@@ -491,7 +488,7 @@ def finance_changes(finance_a: dict | None, finance_b: dict | None) -> pd.DataFr
     merged["programmed_change"] = (merged["programmed_b"] - merged["programmed_a"]).round(2)
     order = {t: i for i, t in enumerate(FINANCE_LINE_TYPES)}
     merged = merged.sort_values(["line_type", "line"], key=lambda s: s.map(order) if s.name == "line_type"
-                                else s.map(_id_key), kind="stable")
+                                else s.map(id_key), kind="stable")
     return merged[columns].reset_index(drop=True)
 
 
@@ -761,18 +758,15 @@ def _execute_notebook(root: Path, pair: Pair, lang: str, staging: Path, final: P
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    from .i18n import translate_notebook
     from .runner import (HtmlExporter, _ipc_kernel_manager_class, _path_mapping, _relative, _replace_paths,
-                         _working_directory)
+                         _working_directory, prose_in_language)
 
     source = root / "notebooks" / NOTEBOOK
     if not source.exists():
         raise CompareError(f"compare: notebooks/{NOTEBOOK} is missing (the comparison notebook)")
     executed = staging / "notebooks" / NOTEBOOK
     executed.parent.mkdir(parents=True)
-    nb = nbformat.read(source, as_version=4)
-    translate_notebook(nb, Path(NOTEBOOK).stem, lang)
-    nbformat.write(nb, executed)
+    nbformat.write(prose_in_language(source, lang, progress), executed)
     socket_dir = Path(tempfile.mkdtemp(prefix="evalpipe-kernel-"))
     progress(f"[compare] running notebooks/{NOTEBOOK}")
     try:

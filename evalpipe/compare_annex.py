@@ -16,8 +16,7 @@ import datetime as dt
 import json
 import math
 import re
-import shutil
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
@@ -26,14 +25,13 @@ from . import i18n
 from .drop import banner_text
 from .export import restore_cell
 from .labels import label
+from .lfm import id_key
 from .outputs import round_half_up
 from .runfolder import fixed_timestamp, lang_suffix
 from .style import STATUS_COLOURS, UNKNOWN_STATUS_COLOUR, format_number
 
 ANNEX_DIR = "annex"
 TEMPLATE = "compare.typ"
-COMMON = "common.typ"
-PDF_STANDARD = "a-2b"
 PDF_STEM = "annex_compare"
 DIRECTIONS = ("improved", "unchanged", "worsened", "changed", "added", "dropped")
 INPUT_STATES = ("added", "removed", "changed", "unchanged")
@@ -81,10 +79,6 @@ def _status(code: str, lang: str) -> dict[str, str]:
     from .compare import ABSENT, _t
 
     return {"code": code, "label": _t("absent", lang) if code == ABSENT else label(code, lang)}
-
-
-def _id_key(identifier: object) -> tuple:
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in str(identifier).split("."))
 
 
 # ----------------------------------------------------------------------------------------- sections -----
@@ -307,7 +301,7 @@ def _recommendations(tables: dict[str, pd.DataFrame], lang: str) -> dict:
                   "summary": _text(r.get(f"summary_{lang}") or r.get("summary_es")),
                   "response": _text(r.get(f"response_{lang}") or r.get("response_es")),
                   "state": _t(f"state.{r['state']}", lang), "quarter": str(r.get("state_quarter") or "")}
-                 for r in sorted(table.to_dict("records"), key=lambda r: _id_key(r["recommendation_id"]))],
+                 for r in sorted(table.to_dict("records"), key=lambda r: id_key(r["recommendation_id"]))],
     }
 
 
@@ -326,10 +320,8 @@ def _unit_names(root: Path | None, runs: dict, lang: str) -> dict[str, str]:
             lfm = load_logframe(raw / "lfm", root)
         except (PipelineError, OSError):
             continue
-        for frame, key in ((lfm.outputs, "output_id"), (lfm.outcomes, "outcome_id")):
-            column = f"name_{lang}" if f"name_{lang}" in frame.columns else "name_es"
-            for k, n, fallback in zip(frame[key], frame[column], frame["name_es"]):
-                names[str(k)] = str(n or fallback or "")
+        for table in ("outputs", "outcomes"):
+            names.update({str(k): str(n or "") for k, n in lfm.names(table, lang).items()})
     return names
 
 
@@ -396,7 +388,7 @@ def build_compare_annex(comparison_dir: Path, lang: str | None = None, *, manife
     """Compile ``<comparison>/annex_compare[_en].pdf`` (PDF/A-2b, the typst wheel's fonts only, dated by the
     later drop or ``SOURCE_DATE_EPOCH``) from the comparison's tables and figures; returns its path. The JSON
     and both templates are kept in ``<comparison>/annex/`` so that the PDF can be compiled again by hand."""
-    import typst
+    from .annex import copy_templates, typeset_annex
 
     comparison_dir = Path(comparison_dir).resolve()
     if manifest is None:
@@ -407,11 +399,6 @@ def build_compare_annex(comparison_dir: Path, lang: str | None = None, *, manife
     data_path = compare_annex_data_path(comparison_dir, lang)
     data_path.parent.mkdir(parents=True, exist_ok=True)
     data_path.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    for name in (TEMPLATE, COMMON):
-        with resources.as_file(resources.files("evalpipe") / "templates" / name) as template:
-            shutil.copyfile(template, data_path.parent / name)
-    output = compare_annex_pdf_path(comparison_dir, lang)
-    typst.compile(str(data_path.parent / TEMPLATE), output=str(output), root=str(comparison_dir), font_paths=[],
-                  ignore_system_fonts=True, format="pdf", sys_inputs={"data": data_path.name},
-                  pdf_standards=[PDF_STANDARD], timestamp=timestamp)
-    return output
+    copy_templates(data_path.parent, TEMPLATE)
+    return typeset_annex(data_path, comparison_dir, compare_annex_pdf_path(comparison_dir, lang), timestamp,
+                         template=TEMPLATE)

@@ -21,6 +21,7 @@ from matplotlib.patches import Patch
 from . import i18n
 from .finance import ACUMULADO, TOTAL
 from .labels import label
+from .lfm import id_key
 from .outcomes import OUTCOME_STATUSES
 from .outputs import INDICATOR_STATUSES, OUTPUT_STATUSES, round_half_up, status_counts
 from .progress import read_tidy
@@ -46,11 +47,6 @@ def _text(lang: str, key: str, **values: object) -> str:
 def caption(name: str, lang: str) -> str:
     """The caption of figure ``name`` in ``lang`` (catalog key ``figure.caption.<name>``), for the annex and index."""
     return i18n.t(f"figure.caption.{name}", lang)
-
-
-def id_key(identifier: str) -> tuple:
-    """Sort "2.10.1" after "2.9.1": ids compare part by part as numbers."""
-    return tuple(int(part) if part.isdigit() else part for part in str(identifier).split("."))
 
 
 @dataclass

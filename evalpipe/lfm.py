@@ -21,6 +21,12 @@ LFM_FILES: dict[str, list[str]] = {
 }
 
 
+def id_key(identifier: object) -> tuple:
+    """Sort "2.10.1" after "2.9.1": logframe ids compare part by part, numbers as numbers (before any text part,
+    so that mixed ids still compare)."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in str(identifier).split("."))
+
+
 @dataclass
 class Logframe:
     """The LFM tables, read as text (ids stay strings: a code like "4.10" must not become the float 4.1)."""

@@ -298,15 +298,17 @@ def warnings_line(warnings: pd.DataFrame) -> str:
 
 
 def warnings_in_words(warnings: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The input warnings for a reader: kind, place and the message in ``lang`` (codes and fields dropped)."""
+    """The input warnings for a reader (notebook 01, the annex): kind, place and the message in ``lang`` (codes
+    and fields dropped). A file written before warnings had keys keeps its English message."""
     import json
 
     out = warnings[["kind", "file", "sheet", "row", "column"]].copy()
     out["kind"] = [i18n.t(f"warning.kind.{kind}", lang) if i18n.has(f"warning.kind.{kind}", lang) else kind
                    for kind in out["kind"]]
-    out["message"] = [warning_text(key, json.loads(fields or "{}"), lang) if key else message
-                      for key, fields, message in zip(warnings["message_key"].fillna(""),
-                                                      warnings["message_fields"].fillna(""), warnings["message"])]
+    keys = warnings.get("message_key", pd.Series("", index=warnings.index)).fillna("")
+    fields = warnings.get("message_fields", pd.Series("", index=warnings.index)).fillna("")
+    out["message"] = [warning_text(key, json.loads(field or "{}"), lang) if key else message
+                      for key, field, message in zip(keys, fields, warnings["message"])]
     return out
 
 

@@ -288,17 +288,12 @@ FINANCE_SHEETS: tuple[FinanceSheet, ...] = (
 )
 
 
-def _names(frame: pd.DataFrame, key: str, lang: str) -> dict[str, str]:
-    column = f"name_{lang}" if f"name_{lang}" in frame.columns else "name_es"
-    return {k: (n or fallback) for k, n, fallback in zip(frame[key], frame[column], frame["name_es"])}
-
-
 def _with_names(table: pd.DataFrame, lfm, lang: str) -> pd.DataFrame:
     """The table with the logframe's names beside its codes and the word for each row's missing value."""
     table = table.copy()
-    named = {"_component_name": ("component_id", _names(lfm.components, "component_id", lang)),
-             "_output_name": ("output_id", _names(lfm.outputs, "output_id", lang)),
-             "_outcome_name": ("outcome_id", _names(lfm.outcomes, "outcome_id", lang)),
+    named = {"_component_name": ("component_id", lfm.names("components", lang)),
+             "_output_name": ("output_id", lfm.names("outputs", lang)),
+             "_outcome_name": ("outcome_id", lfm.names("outcomes", lang)),
              "_indicator_name": ("indicator_id", {
                  **dict(zip(lfm.output_indicators["indicator_id"], lfm.output_indicators["name_es"])),
                  **dict(zip(lfm.outcome_indicators["indicator_id"], lfm.outcome_indicators["name_es"]))})}

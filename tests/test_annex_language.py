@@ -245,7 +245,8 @@ def test_english_names_where_the_logframe_has_them_and_the_language_of_each_name
     assert {r["name_lang"] for r in data["outcome_status"]} == {"en"}
     spanish = json.loads(annex.annex_data_path(run, "es").read_text(encoding="utf-8"))
     assert {r["name_lang"] for r in spanish["output_status"]} == {"es"} and spanish["fichas_language_note"] == ""
-    template = (run / "annex" / "annex.typ").read_text(encoding="utf-8")
+    template = "".join((run / "annex" / name).read_text(encoding="utf-8")  # the annex and the look it imports
+                       for name in (annex.TEMPLATE, annex.COMMON))
     assert 'text(lang: "es"' in template and "named(o)" in template and "es(field-content(x))" in template
 
 
@@ -338,7 +339,8 @@ def test_an_output_that_is_not_measured_is_not_called_not_delivered_and_nan_is_a
 def test_the_validation_table_has_room_for_every_column_name(run, tmp_path):
     """The column names of the validation table stay inside their cell: the table gives them a fifth of the
     width and no longer prints the expectation's type (it is in the Data Docs and the workbook)."""
-    template = (run / "annex" / "annex.typ").read_text(encoding="utf-8")
+    template = "".join((run / "annex" / name).read_text(encoding="utf-8")  # the annex and the look it imports
+                       for name in (annex.TEMPLATE, annex.COMMON))
     table = template[template.index("header-row[#T.suite][#T.column][#T.description]") - 200:]
     assert "columns: (22%, 20%, 1fr, auto, auto)" in table[:300]
     assert "mono(r.expectation)" not in template
