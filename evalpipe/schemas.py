@@ -478,6 +478,11 @@ class Calculation(_Strict):
     def _required(self) -> "Calculation":
         from .methods import REQUIRED_PARAMS
 
+        if self.requires_output is not None and not (self.requires_output_basis or "").strip():
+            raise Problem(f"the key 'requires_output_basis' beside requires_output {self.requires_output}: the "
+                          "report's sentence that declares the prerequisite, \"§157 Outcome <id> (L<line>): "
+                          "«<quotation>»\"", "missing", key=".requires_output_basis")
+
         missing = [p for p in REQUIRED_PARAMS[self.method] if getattr(self, p) is None]
         if missing:
             raise Problem(f"the key '{missing[0]}' (method '{self.method}' needs "

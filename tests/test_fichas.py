@@ -65,6 +65,10 @@ def _edit(raw: Path, indicator: str, change) -> None:
     ("1.1.1.1", lambda c: c["calculo"].pop("numerator_conditions"), "calculo.numerator_conditions"),
     ("1.1.1.1", lambda c: c.update(origen="invented"), "key 'origen': expected one of 'annex_14'"),
     ("1.1.1.1", lambda c: c.update(indicador="9.9.9.9"), "an outcome indicator of lfm"),
+    ("2.2.2.1", lambda c: c["calculo"].pop("requires_output_basis"),
+     "key 'calculo.requires_output_basis': expected the key 'requires_output_basis' beside requires_output 2.2.2"),
+    ("2.2.2.1", lambda c: c["calculo"].update(requires_output_basis=" "),
+     "key 'calculo.requires_output_basis': expected the key 'requires_output_basis'"),
 ])
 def test_a_ficha_that_cannot_run_stops_with_its_name_file_and_expectation(raw_copy, lfm, indicator, change, words):
     _edit(raw_copy, indicator, change)
@@ -72,6 +76,12 @@ def test_a_ficha_that_cannot_run_stops_with_its_name_file_and_expectation(raw_co
         load(raw_copy, lfm)
     message = str(caught.value)
     assert f"fichas/{indicator}.yaml" in message and "expected" in message and words in message
+
+
+def test_a_prerequisite_with_its_basis_is_accepted(raw_copy, lfm):
+    specs = load(raw_copy, lfm)
+    assert specs["2.2.2.1"].calculation["requires_output"] == "2.2.2"
+    assert specs["2.2.2.1"].calculation["requires_output_basis"].startswith("§157 Outcome 2.2.2")
 
 
 def test_a_missing_ficha_is_named(raw_copy, lfm):
