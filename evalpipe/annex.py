@@ -27,6 +27,7 @@ from .export import restore_cell
 from .fichas import Ficha, load_fichas, period_text
 from .figures import FIGURES, caption, figure_path
 from .finance import GROUPINGS, pivot_blocks
+from .finance_claims import SIDE_BY_SIDE, TO_CUTOFF, side_by_side
 from .labels import label, workbook_words
 from .lfm import Logframe, id_key, load_logframe, load_project
 from .microdata import load_sources
@@ -296,6 +297,8 @@ def _finance(finance: dict[str, pd.DataFrame] | None, lang: str) -> dict:
     words = t["finance_codes"]
     blocks = []
     for block in pivot_blocks(finance, lang):
+        if block.measure in TO_CUTOFF:  # shown beside the whole-life figures below
+            continue
         title = t["finance_titles"].get(block.table, block.table)
         if block.version is not None:
             title += " " + words.get(block.version, block.version)
@@ -306,6 +309,20 @@ def _finance(finance: dict[str, pd.DataFrame] | None, lang: str) -> dict:
                       "values": [format_number(block.values[(line, p)], 1 if block.percent else 0)
                                  if (line, p) in block.values else "" for p in block.periods]}
                      for line in block.lines],
+        })
+    if "financial_execution" in finance:
+        wide = side_by_side(finance["financial_execution"], lang)
+        name = next(c for c in wide.columns if str(c).startswith("line_name"))
+        totals = set(finance["financial_execution"].loc[finance["financial_execution"]["is_total"].astype(bool),
+                                                        "line"])
+        blocks.append({
+            "title": t["finance_to_cutoff_title"], "note": t["finance_to_cutoff_note"],
+            "periods": [words.get(m, m) for m in SIDE_BY_SIDE],
+            "rows": [{"line": _line_label(r["line"], str(r[name])),
+                      "total": r["line"] in totals,
+                      "values": [format_number(r[m], 1 if m.startswith("execution_pct") else 0)
+                                 for m in SIDE_BY_SIDE]}
+                     for r in wide.to_dict("records")],
         })
     return {"present": True, "note": "", "tables": blocks}
 

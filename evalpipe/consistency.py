@@ -41,7 +41,11 @@ def findings(raw_dir: Path, tables_dir: Path, lfm, cutoff: str | None = None) ->
     if (Path(tables_dir) / "financial_execution.csv").exists():
         from . import finance
 
-        rows = finance.audit_finance(Path(raw_dir) / "published_report", finance.read_tables(Path(tables_dir)))
+        from . import finance_claims
+
+        finance_tables = finance.read_tables(Path(tables_dir))
+        rows = finance.audit_finance(Path(raw_dir) / "published_report", finance_tables)
+        rows += finance_claims.findings(Path(raw_dir) / "published_report", finance_tables)  # §177, §180-183, F13
         found = pd.concat([found, pd.DataFrame(rows, columns=found.columns)], ignore_index=True)
     return found
 

@@ -61,8 +61,22 @@ show(checks.groupby(["rule", "passed"]).size().rename("checks").reset_index(), l
 # ## Execution by component (Finding 13, §179)
 
 # %%
+from evalpipe import finance_claims
+
 tables = finance.compute_tables(fin)
+# beside the whole-life programme: the programme to the cut-off and the execution % against it
+tables["financial_execution"] = finance_claims.with_execution_to_cutoff(tables["financial_execution"])
 show(finance.execution_by_component(tables["financial_execution"]), lang)
+
+# %% [markdown]
+# ## Execution against the whole-life programme and against the programme to the cut-off
+# The report's «Programado» (Annex 19, "Acumulado a julio 2020") is the whole-life programme, 2021 included: §179's
+# "53% of its overall budget" is executed to the cut-off over it. The ILO reports give programmes by year only
+# (§179), so the programme to the cut-off is the programme of the years with executed amounts (up to and including
+# the cut-off's year, that year in full), which is executed plus the balance carried over. Both, side by side:
+
+# %%
+show(finance_claims.side_by_side(tables["financial_execution"], lang), lang)
 
 # %% [markdown]
 # ## Annex 19: programmed, executed to the cut-off, execution %, 2021 programme, balance
