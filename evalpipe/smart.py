@@ -209,6 +209,8 @@ def annex_block(tables_dir: Path, lang: str) -> dict:
     path = Path(tables_dir) / "smart_summary.csv"
     block = {"title": i18n.t("smart.annex.title", lang), "intro": i18n.t("smart.annex.intro", lang),
              "headers": [i18n.t(f"smart.header.{c}", lang) for c in SUMMARY_HEADERS], "rows": []}
+    block["indicators"] = annex_indicators(tables_dir, lang)
+    block["indicators_intro"] = i18n.t("smart.annex.indicators_intro", lang)
     if not path.exists():
         return block
     table = pd.read_csv(path, dtype={"level": str, "smart_class": str})
@@ -216,3 +218,48 @@ def annex_block(tables_dir: Path, lang: str) -> dict:
     block["rows"] = [[str(v) if i < 2 else format_number(v, 1) for i, v in enumerate(row)]
                      for row in words.itertuples(index=False)]
     return block
+
+
+# the comments of Annexes 12-13 as the drop has them (the report prints them in Spanish): shown as written,
+# tagged with this language in the annex
+COMMENT_LANG = "es"
+INDICATOR_COLUMNS = ("level", "annex", "indicator_id", "source_line", *CRITERIA, "smart_class", "comment_shared_group",
+                     "comment")
+INDICATORS_FILE = "smart_indicators.csv"
+
+
+def indicator_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Annexes 12 and 13 one row per indicator: the five marks as printed (``X`` or empty), the class (by the
+    comment, the reading used) and the comment as written; a row whose comment the report prints once for a
+    group of rows (``comment_shared_group``) and that has none of its own carries the group's verdict sentence."""
+    out = table.copy()
+    out["annex"] = [a or LEVELS[level] for a, level in zip(out["annex"], out["level"])]
+    for criterion in CRITERIA:
+        out[criterion] = out[criterion].str.strip().str.upper()
+    out["comment"] = [c.strip() or v.strip() for c, v in zip(out["comment"], out["comment_verdict"])]
+    return out.reindex(columns=list(INDICATOR_COLUMNS)).reset_index(drop=True)
+
+
+def annex_indicators(tables_dir: Path, lang: str) -> list[dict]:
+    """The per-indicator tables of the annex (one for Annex 12, one for Annex 13): title, headers, rows
+    (id, S, M, A, R, T as printed, the class in words, the comment as written); [] without
+    ``tables/smart_indicators.csv``."""
+    from . import i18n
+
+    path = Path(tables_dir) / INDICATORS_FILE
+    if not path.exists():
+        return []
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    headers = [i18n.t("smart.header.indicator_id", lang), *CRITERIA, i18n.t("smart.header.smart_class", lang),
+               i18n.t("smart.header.comment", lang)]
+    blocks = []
+    for level in LEVELS:
+        part = table[table["level"] == level]
+        if part.empty:
+            continue
+        blocks.append({"title": i18n.t(f"smart.annex.indicators_{level}", lang), "headers": headers,
+                       "comment_lang": COMMENT_LANG,
+                       "rows": [{"id": r["indicator_id"], "marks": [r[c] for c in CRITERIA],
+                                 "class": i18n.t(f"smart.class.{r['smart_class']}", lang), "comment": r["comment"]}
+                                for r in part.to_dict("records")]})
+    return blocks

@@ -59,6 +59,8 @@ if smart_table is not None:
     smart_summary = smart.summary(smart_table)
     show(smart.summary_in_words(smart_summary, lang), lang, strict_headers=False)
     print(write_table(smart_summary, tables / "smart_summary.csv", drop))
+    smart_indicators = smart.indicator_table(smart_table)  # Annexes 12-13 row by row, for the annex
+    print(write_table(smart_indicators, tables / smart.INDICATORS_FILE, drop))
 
 # %% [markdown]
 # ## Differences by check
