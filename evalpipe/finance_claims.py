@@ -83,7 +83,10 @@ def with_execution_to_cutoff(execution: pd.DataFrame) -> pd.DataFrame:
     """``financial_execution`` with the programme to the cut-off and the execution % against it (idempotent)."""
     execution = execution[~execution["measure"].isin(TO_CUTOFF)]
     extra = execution_to_cutoff(execution)
-    return pd.concat([execution, extra], ignore_index=True) if len(extra) else execution.reset_index(drop=True)
+    if not len(extra):
+        return execution.reset_index(drop=True)
+    merged = pd.concat([execution, extra.dropna(axis=1, how="all")], ignore_index=True)
+    return merged.reindex(columns=execution.columns)
 
 
 def side_by_side(execution: pd.DataFrame, lang: str = "es", column: str = "value_rounded") -> pd.DataFrame:
