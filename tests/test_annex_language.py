@@ -127,6 +127,8 @@ def _quotations(run) -> list[str]:
     """What the annex quotes as printed: the report's sentences and cells, and the names of finance lines."""
     claims = pd.read_csv(RAW / "published_report" / "narrative_claims.csv", dtype=str, keep_default_na=False)
     money = pd.read_csv(RAW / "published_report" / "finance_narrative.csv", dtype=str, keep_default_na=False)
+    money = pd.concat([money, pd.read_csv(RAW / "published_report" / "finance_claims.csv", dtype=str,
+                                          keep_default_na=False)], ignore_index=True)
     findings = pd.read_csv(run / TABLES["consistency_audit"].path, dtype=str, keep_default_na=False)
     finance_rows = findings["check"].isin(["budget_cell", "execution_cell", "published_arithmetic", "not_computed",
                                            "narrative_value", "narrative_currency", "narrative_not_computed"])

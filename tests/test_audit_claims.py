@@ -307,3 +307,24 @@ def test_every_shipped_percentage_claim_is_in_a_printed_set():
     pct = set(found.loc[found["measure"] == "pct", "claim_id"])
     assert pct and pct <= members, sorted(pct - members)
     assert set(found["claim_id"]).issuperset(members)
+
+
+def test_the_annex_shows_the_smart_table_row_by_row_in_the_annex_language(tmp_path):
+    table = smart.load(PUBLISHED)
+    smart.summary(table).to_csv(tmp_path / "smart_summary.csv", index=False)
+    assert smart.annex_block(tmp_path, "es")["indicators"] == []  # no per-indicator table written: none shown
+    smart.indicator_table(table).to_csv(tmp_path / smart.INDICATORS_FILE, index=False)
+    spanish, english = smart.annex_block(tmp_path, "es"), smart.annex_block(tmp_path, "en")
+    assert [len(b["rows"]) for b in spanish["indicators"]] == [48, 38]
+    assert spanish["indicators"][0]["title"].startswith("Anexo 12") and english["indicators"][1]["title"].startswith(
+        "Annex 13")
+    assert english["indicators"][0]["headers"] == ["indicator", "S", "M", "A", "R", "T", "class (annexes' note)",
+                                                   "the evaluators' comment (as printed)"]
+    first = english["indicators"][0]["rows"][0]
+    printed = table.iloc[0]
+    assert first["id"] == "1.1.1.1" and first["marks"] == [printed[c] for c in smart.CRITERIA] == ["X"] * 4 + [""]
+    assert first["class"] == "not functional" and spanish["indicators"][0]["rows"][0]["class"] == "no funcional"
+    assert first["comment"] == printed["comment"] and english["indicators"][0]["comment_lang"] == "es"
+    # a row whose comment is printed once for its group carries the group's verdict sentence, as written
+    shared = next(r for r in spanish["indicators"][0]["rows"] if r["id"] == "1.2.1.3")
+    assert shared["comment"] == "Los tres indicadores del producto 1.2.1. cumplen con todos los criterios SMART."

@@ -215,3 +215,18 @@ def test_the_finance_claims_read_in_both_languages_without_codes():
 
 def test_every_finclaims_key_has_both_languages():
     assert i18n.keys("es", "finclaims.") == i18n.keys("en", "finclaims.") and i18n.keys("es", "finclaims.")
+
+
+def test_the_annex_shows_both_execution_figures_side_by_side():
+    from evalpipe import annex
+
+    table = finance_claims.with_execution_to_cutoff(_execution())
+    for lang in i18n.LANGUAGES:
+        block = annex._finance({"financial_execution": table}, lang)["tables"]
+        measures = [b["title"] for b in block]
+        assert not any("cut-off" in t or "al corte" in t for t in measures[:-1])  # no separate block per measure
+        side = block[-1]
+        assert side["title"] == i18n.t("annex.finance_to_cutoff_title", lang) and side["note"]
+        assert len(side["periods"]) == 5
+        row = next(r for r in side["rows"] if r["line"].startswith("1.2.1"))
+        assert row["values"] == ["400", "100", "25", "200", "50"]
