@@ -316,7 +316,7 @@ def _finance(finance: dict[str, pd.DataFrame] | None, lang: str) -> dict:
         totals = set(finance["financial_execution"].loc[finance["financial_execution"]["is_total"].astype(bool),
                                                         "line"])
         blocks.append({
-            "title": t["finance_to_cutoff_title"], "note": t["finance_to_cutoff_note"],
+            "title": t["finance_to_cutoff_title"], "note": t["finance_to_cutoff_note"], "even": True,
             "periods": [words.get(m, m) for m in SIDE_BY_SIDE],
             "rows": [{"line": _line_label(r["line"], str(r[name])),
                       "total": r["line"] in totals,
