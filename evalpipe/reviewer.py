@@ -280,6 +280,7 @@ FINANCE_SHEETS: tuple[FinanceSheet, ...] = (
     FinanceSheet("table6", "budget", "expanded", (("total", "amount"),), years=("amount",), distribution=True),
     FinanceSheet("annex19", "financial_execution", None, (
         ("acumulado", "programado"), ("acumulado", "ejecutado"), ("acumulado", "execution_pct"),
+        ("acumulado", "programado_to_cutoff"), ("acumulado", "execution_pct_to_cutoff"),  # beside: to the cut-off
         ("next", "programado"), ("next", "programado_share_pct"),
         ("acumulado", "saldos_anteriores"), ("acumulado", "saldos_share_pct"))),
     FinanceSheet("annex20", "financial_execution", None, (
