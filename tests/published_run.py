@@ -97,6 +97,10 @@ def finance_tables() -> dict[str, pd.DataFrame]:
 
 def write_finance(run_dir: Path) -> None:
     """Add the finance stage's tables to a run folder, as the finance notebook writes them."""
+    from evalpipe.finance_claims import with_execution_to_cutoff
+
     drop = load_drop(RAW)
     for name, frame in finance_tables().items():
+        if name == "financial_execution":  # the notebook adds the programme to the cut-off beside the whole-life one
+            frame = with_execution_to_cutoff(frame)
         write_table(frame, Path(run_dir) / "tables" / f"{name}.csv", drop)
