@@ -13,7 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from evalpipe import annex, audit, finance, i18n, progress, reviewer, validation
+from evalpipe import annex, audit, finance, finance_claims, i18n, progress, reviewer, smart, validation
 from evalpipe.runfolder import TABLES
 from evalpipe.labels import label
 from evalpipe.lfm import load_logframe, load_project
@@ -68,11 +68,17 @@ def run(tmp_path_factory):
     write_finance(run_dir)
     path = run_dir / TABLES["consistency_audit"].path
     findings = pd.read_csv(path, dtype=str, keep_default_na=False)
-    rows = finance.audit_finance(RAW / "published_report", finance.read_tables(run_dir / "tables"))
+    computed = finance.read_tables(run_dir / "tables")
+    rows = (finance.audit_finance(RAW / "published_report", computed)
+            + finance_claims.findings(RAW / "published_report", computed))  # the narrative against Annexes 19-20
     findings = pd.concat([findings, pd.DataFrame(rows).assign(data_origin=findings["data_origin"].iloc[0])],
                          ignore_index=True)
     findings.to_csv(path, index=False, lineterminator="\n")
     _warnings().to_csv(run_dir / "validation" / progress.WARNINGS_FILE, index=False, lineterminator="\n")
+    table = smart.load(RAW / "published_report")  # Annexes 12-13, as the audit notebook writes them
+    smart.summary(table).to_csv(run_dir / "tables" / "smart_summary.csv", index=False, lineterminator="\n")
+    smart.indicator_table(table).to_csv(run_dir / "tables" / smart.INDICATORS_FILE, index=False,
+                                        lineterminator="\n")
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("SOURCE_DATE_EPOCH", raising=False)
         annex.build_annex(run_dir, RAW, "es")
@@ -132,7 +138,8 @@ def _quotations(run) -> list[str]:
     findings = pd.read_csv(run / TABLES["consistency_audit"].path, dtype=str, keep_default_na=False)
     finance_rows = findings["check"].isin(["budget_cell", "execution_cell", "published_arithmetic", "not_computed",
                                            "narrative_value", "narrative_currency", "narrative_not_computed"])
-    return (list(claims["quote"]) + list(money["quote"]) + list(findings["published_value"])
+    comments = list(smart.indicator_table(smart.load(RAW / "published_report"))["comment"])  # Annexes 12-13
+    return (list(claims["quote"]) + list(money["quote"]) + comments + list(findings["published_value"])
             + list(findings.loc[finance_rows, "item_id"]))
 
 
