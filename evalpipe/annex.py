@@ -26,7 +26,8 @@ from .drop import banner_text, sha256_file
 from .export import restore_cell
 from .fichas import Ficha, load_fichas, period_text
 from .figures import FIGURES, caption, figure_path
-from .finance import GROUPINGS, pivot_blocks
+from .finance import GROUPINGS
+from .finance_tables import pivot_blocks
 from .labels import label, workbook_words
 from .lfm import Logframe, id_key, load_logframe, load_project
 from .microdata import load_sources

@@ -449,7 +449,7 @@ FINANCE_MEASURES = {"programado": "programmed", "ejecutado": "executed", "execut
 
 
 def _finance_wide(finance: dict[str, pd.DataFrame] | None, side: str) -> pd.DataFrame | None:
-    from .finance import ACUMULADO
+    from .codes import ACUMULADO
 
     if finance is None:
         return None

@@ -39,9 +39,10 @@ def findings(raw_dir: Path, tables_dir: Path, lfm, cutoff: str | None = None) ->
     extra += claims.findings(Path(raw_dir) / audit.PUBLISHED_DIR, tables, counts)  # own arithmetic, named statuses
     found = pd.concat([found, pd.DataFrame(extra, columns=found.columns)], ignore_index=True)
     if (Path(tables_dir) / "financial_execution.csv").exists():
-        from . import finance
+        from .audit_finance import audit_finance
+        from .finance import read_tables
 
-        rows = finance.audit_finance(Path(raw_dir) / "published_report", finance.read_tables(Path(tables_dir)))
+        rows = audit_finance(Path(raw_dir) / "published_report", read_tables(Path(tables_dir)))
         found = pd.concat([found, pd.DataFrame(rows, columns=found.columns)], ignore_index=True)
     return found
 

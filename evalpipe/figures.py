@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from . import i18n
-from .finance import ACUMULADO, TOTAL
+from .codes import ACUMULADO, TOTAL
 from .labels import label
 from .lfm import id_key
 from .outcomes import OUTCOME_STATUSES
@@ -35,7 +35,7 @@ FORMATS = ("png", "svg")
 PROGRESS_CAP = 200.0  # bars of output indicators far above target are cut here (the label gives the value)
 OUTCOME_CAP = 150.0   # outcome markers beyond 150 % of the target are drawn at the edge
 
-# Codes of the finance stage's tables that the charts read (evalpipe.finance writes them).
+# Codes of the finance stage's tables that the charts read (evalpipe.finance_tables computes them).
 BUDGET_AMOUNT = "amount"
 PROGRAMMED, EXECUTED, EXECUTION_PCT = "programado", "ejecutado", "execution_pct"
 
@@ -257,7 +257,7 @@ def draw_status_counts(tables: dict[str, pd.DataFrame], lang: str = "es", cutoff
 
 
 # ---------------------------------------------------------------- finance --------------------
-# The finance stage's long tables (evalpipe.finance.compute_tables): ``budget`` (Tables 3-6: version, line,
+# The finance stage's long tables (evalpipe.finance_tables.compute_tables): ``budget`` (Tables 3-6: version, line,
 # period, measure "amount" ...) and ``financial_execution`` (Annexes 19-20: line, line_type, period, measure
 # "programado" / "ejecutado" / "execution_pct" ...). Charts use the exact ``value``.
 

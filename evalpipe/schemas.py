@@ -4,7 +4,7 @@ The models below describe ``drop.yaml``, ``lfm/project.yaml``, the rows of the L
 ``microdata/sources.yaml``, every ficha (its ``calculo`` included: methods from the closed registry of
 ``evalpipe.methods``, columns of the declared source, filter operators and the type of every value) and
 the finance catalogue ``finance/finance.yaml``. The loaders (``drop.load_drop``, ``lfm.load_logframe``,
-``microdata.load_sources``, ``fichas.load_fichas``, ``finance.load_finance``) validate with these models,
+``microdata.load_sources``, ``fichas.load_fichas``, ``finance_read.load_finance``) validate with these models,
 so each rule is written once. A pydantic ``ValidationError`` never reaches the user: ``input_error``
 turns its first error into one ``InputError`` naming the file, the key path (``calculo.filters[1].in``)
 or row and column, what was expected and what was found.
@@ -706,7 +706,7 @@ def check_drop(raw_dir: Path, project_root: Path, allow_outside: bool = False) -
     """
     from .drop import load_drop
     from .fichas import load_fichas
-    from .finance import load_declaration
+    from .finance_read import load_declaration
     from .lfm import load_logframe, load_project
     from .microdata import MICRODATA_DIR, SOURCES_FILE, load_sources
     from .paths import display_path, inside_drop

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from evalpipe import annex, audit, finance, i18n, progress, reviewer, validation
+from evalpipe.audit_finance import audit_finance
 from evalpipe.runfolder import TABLES
 from evalpipe.labels import label
 from evalpipe.lfm import load_logframe, load_project
@@ -68,7 +69,7 @@ def run(tmp_path_factory):
     write_finance(run_dir)
     path = run_dir / TABLES["consistency_audit"].path
     findings = pd.read_csv(path, dtype=str, keep_default_na=False)
-    rows = finance.audit_finance(RAW / "published_report", finance.read_tables(run_dir / "tables"))
+    rows = audit_finance(RAW / "published_report", finance.read_tables(run_dir / "tables"))
     findings = pd.concat([findings, pd.DataFrame(rows).assign(data_origin=findings["data_origin"].iloc[0])],
                          ignore_index=True)
     findings.to_csv(path, index=False, lineterminator="\n")
