@@ -3,7 +3,7 @@
 Every amount cell becomes a row with its provenance (file, sheet, row, column). The table is found by its
 header (within the first rows of the one sheet that has one), the currency and the years are checked
 against the declaration and the project's life, and bad input raises ``InputError`` naming file, sheet,
-row and column. The workbook is opened through the workbook gate (``readers.open_workbook``).
+row and column. The workbook is opened through the workbook gate (``workbook_gate.open_workbook``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from .codes import ACUMULADO, TOTAL
 from .errors import InputError
 from .finance import ADJUSTMENT, BUDGET_COLUMNS, ORDINARY, REPORT_COLUMNS
 from .quarters import Quarter, quarter_from_period
-from .readers import HEADER_SEARCH_ROWS, fold_header, open_workbook
+from .readers import HEADER_SEARCH_ROWS, fold_header
+from .workbook_gate import open_workbook
 
 _CURRENCY_LINE = re.compile(r"(?i)^\s*(moneda|currency|divisa)\b\s*:?\s*(.*)$")
 _CURRENCY_HEADER = re.compile(r"\(([A-Za-z]{3})\)")

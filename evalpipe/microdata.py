@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import cleaning, privacy
 from .errors import InputError, require_stage_output
-from .readers import open_workbook
+from .workbook_gate import open_workbook
 
 MICRODATA_DIR = "microdata"
 SOURCES_FILE = "sources.yaml"
