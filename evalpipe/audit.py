@@ -14,9 +14,8 @@ import pandas as pd
 
 from . import i18n
 from .labels import PUBLISHED_INDICATOR_STATUS, PUBLISHED_OUTCOME_STATUS, PUBLISHED_OUTPUT_STATUS, label
-from .outputs import INDICATOR_STATUSES, OUTPUT_STATUSES, round_half_up
-
-OUTCOME_STATUSES = ("in_progress", "no_progress", "not_measured")
+from .codes import INDICATOR_STATUSES, OUTCOME_STATUSES, OUTPUT_STATUSES
+from .outputs import round_half_up
 
 # check, field, rule_code, note_code and note_fields are stable codes; rule and note are their English text
 # (catalog keys audit.rule.<rule_code>, audit.note.<code>); ``in_words`` renders a table in any language.

@@ -19,11 +19,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from . import i18n
-from .codes import ACUMULADO, TOTAL
+from .codes import ACUMULADO, INDICATOR_STATUSES, OUTCOME_STATUSES, OUTPUT_STATUSES, TOTAL
 from .labels import label
 from .lfm import id_key
-from .outcomes import OUTCOME_STATUSES
-from .outputs import INDICATOR_STATUSES, OUTPUT_STATUSES, round_half_up, status_counts
+from .outputs import round_half_up, status_counts
 from .progress import read_tidy
 from .quarters import parse_quarter
 from .runfolder import lang_suffix, read_finance, read_manifest, read_tables, run_lang

@@ -1,7 +1,7 @@
 """The finance folder of a drop read: its declaration (``finance/finance.yaml``), the budget narratives and
 the ILO financial reports at or before the cut-off (``load_finance``).
 
-The declaration is checked against ``schemas.FinanceSpec``; each workbook is read by ``finance_workbooks``;
+The declaration is checked against ``schema_base.FinanceSpec``; each workbook is read by ``finance_workbooks``;
 the stated totals of the files are reconciled (``finance_reconcile.reconcile``) before the data are used.
 """
 
@@ -28,11 +28,11 @@ def _display(path: Path, project_root: Path | None) -> str:
 
 def load_declaration(folder: Path, project_root: Path | None = None, *, raw_dir: Path | None = None,
                      allow_outside: bool = False) -> dict:
-    """finance/finance.yaml, read safely and checked against ``schemas.FinanceSpec``; every file and
+    """finance/finance.yaml, read safely and checked against ``schema_base.FinanceSpec``; every file and
     folder it names must lie inside the drop (after links) unless ``allow_outside``."""
     from .paths import inside_drop
     from .safeyaml import read_yaml
-    from .schemas import FinanceSpec, validate
+    from .schema_base import FinanceSpec, validate
 
     folder = Path(folder)
     raw_dir = Path(raw_dir) if raw_dir is not None else folder.parent

@@ -82,11 +82,11 @@ class SourceTable:
 
 def load_sources(raw_dir: Path, project_root: Path | None = None, *, allow_outside: bool = False
                  ) -> dict[str, Source]:
-    """microdata/sources.yaml, read safely and checked against ``schemas.SOURCES`` (an empty dict when
+    """microdata/sources.yaml, read safely and checked against ``schema_base.SOURCES`` (an empty dict when
     the drop has no microdata)."""
     from .paths import display_path, inside_drop
     from .safeyaml import read_yaml
-    from .schemas import SOURCES, validate
+    from .schema_base import SOURCES, validate
 
     path = Path(raw_dir) / MICRODATA_DIR / SOURCES_FILE
     display = display_path(path, project_root) if project_root else f"{MICRODATA_DIR}/{SOURCES_FILE}"
