@@ -1,7 +1,8 @@
 """Consistency audit: where the published report differs from what the data and its own rules give.
 
-The published tables and the narrative's figures (``data/raw/published_report/``) are read here
-only, as the claims under audit; no computed table ever reads them.
+The published tables and the narrative's figures (``data/raw/published_report/``) are read only by the
+audit's modules (this one, ``smart``, ``claims`` and ``audit_finance``), as the claims under audit; no
+computed table ever reads them.
 """
 
 from __future__ import annotations

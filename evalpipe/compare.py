@@ -693,7 +693,6 @@ def manifest_head(pair: Pair, lang: str, run_dir: str) -> dict:
 
 
 NOTEBOOK = "09_compare.ipynb"
-COMPARE_ANNEX = "annex_compare.pdf"  # the annex section; annex_compare_en.pdf in English
 
 
 def build_comparison(root: Path, run_a: str, run_b: str, lang: str = "es", *, notebook: bool = True,

@@ -9,7 +9,6 @@ from pathlib import Path
 from .errors import InputError
 
 DROP_FILE = "drop.yaml"
-ORIGINS = ("synthetic", "real")
 # Who holds, publishes and licenses what a run makes of the drop (the archive's RO-Crate says so).
 # A drop.yaml that does not name them gets these.
 DEFAULT_PUBLISHER = "ILO Evaluation Office (EVAL)"

@@ -28,7 +28,6 @@ from .workbook_gate import open_workbook
 MICRODATA_DIR = "microdata"
 SOURCES_FILE = "sources.yaml"
 COLUMN_TYPES = ("id", "text", "category", "number", "date")
-PROVENANCE_COLUMNS = ["source_file", "source_sheet", "source_row"]
 DIRECT_IDENTIFIER = re.compile(
     r"(?i)\b(nombres?|apellidos?|dni|documento|pasaporte|correo|e-?mail|tel[eé]fono|celular|direcci[oó]n)\b")
 _NULL_TOKENS = {"", "na", "n/a", "-", "—"}

@@ -428,7 +428,6 @@ LFM_ROWS: dict[str, type[BaseModel]] = {
     "components": ComponentRow, "outputs": OutputRow, "output_indicators": OutputIndicatorRow,
     "outcomes": OutcomeRow, "outcome_indicators": OutcomeIndicatorRow, "covid_risk_outputs": CovidRiskRow,
 }
-LFM_ID_COLUMNS = ("component_id", "output_id", "indicator_id", "outcome_id")
 
 
 def check_rows(name: str, records: list[dict], display: str) -> None:

@@ -24,7 +24,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator, mod
 
 from .errors import InputError
 from .schema_base import (  # noqa: F401 (re-exported: the schemas of the drop's other declarations)
-    LFM_ID_COLUMNS, LFM_ROWS, SOURCES, BudgetItemSpec, ColumnSpec, ComponentRow, CovidRiskRow, DateOrCutoff,
+    LFM_ROWS, SOURCES, BudgetItemSpec, ColumnSpec, ComponentRow, CovidRiskRow, DateOrCutoff,
     DropSpec, FinanceSpec, Identifier, IsoDate, LabelSpec, NarrativeSpec, Number, OutcomeIndicatorRow, OutcomeRow,
     OutputIndicatorRow, OutputRow, Problem, ProjectSpec, QuarterText, ReportLineSpec, Scalar, SourceSpec, Text,
     _Open, _Strict, check_rows, input_error, key_path, validate)
@@ -210,10 +210,6 @@ class MethodText(_Open):
     numerador: Text
     denominador: Text
     reglas: list[Any]
-
-
-FICHA_TEXT_FIELDS = ("descripcion", "resultado", "proposito", "unidad_de_medida", "observaciones",
-                     "nivel_de_desagregacion", "procedencia_de_los_datos", "periodo_de_referencia", "responsable")
 
 
 def _texts(value: Any) -> Any:
