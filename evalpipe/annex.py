@@ -22,19 +22,21 @@ import yaml
 from . import __version__, i18n
 from .audit import in_words as audit_in_words
 from .smart import annex_block as smart_annex_block
+from .codes import INDICATOR_STATUSES, NOT_APPLICABLE, OUTCOME_STATUSES, OUTPUT_STATUSES
 from .drop import banner_text, sha256_file
 from .export import restore_cell
 from .fichas import Ficha, load_fichas, period_text
 from .figures import FIGURES, caption, figure_path
-from .finance import GROUPINGS, pivot_blocks
+from .finance import GROUPINGS
 from .finance_claims import SIDE_BY_SIDE, TO_CUTOFF, side_by_side
+from .finance_tables import pivot_blocks
 from .labels import label, workbook_words
 from .lfm import Logframe, id_key, load_logframe, load_project
 from .microdata import load_sources
-from .outcomes import NOT_APPLICABLE, OUTCOME_STATUSES, reason_text
+from .outcomes import reason_text
 from .progress import warnings_in_words
 from .validation import description_text
-from .outputs import INDICATOR_STATUSES, OUTPUT_STATUSES, round_half_up, status_counts
+from .outputs import round_half_up, status_counts
 from .runfolder import (FINANCE_TABLES, TABLES, fixed_timestamp, lang_suffix, read_finance, read_manifest, read_tables,
                         run_lang)
 from .style import STATUS_COLOURS, UNKNOWN_STATUS_COLOUR, format_number

@@ -1,7 +1,8 @@
 """Consistency audit: where the published report differs from what the data and its own rules give.
 
-The published tables and the narrative's figures (``data/raw/published_report/``) are read here
-only, as the claims under audit; no computed table ever reads them.
+The published tables and the narrative's figures (``data/raw/published_report/``) are read only by the
+audit's modules (this one, ``smart``, ``claims`` and ``audit_finance``), as the claims under audit; no
+computed table ever reads them.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ import pandas as pd
 
 from . import i18n
 from .labels import PUBLISHED_INDICATOR_STATUS, PUBLISHED_OUTCOME_STATUS, PUBLISHED_OUTPUT_STATUS, label
-from .outputs import INDICATOR_STATUSES, OUTPUT_STATUSES, round_half_up
-
-OUTCOME_STATUSES = ("in_progress", "no_progress", "not_measured")
+from .codes import INDICATOR_STATUSES, OUTCOME_STATUSES, OUTPUT_STATUSES
+from .outputs import round_half_up
 
 # check, field, rule_code, note_code and note_fields are stable codes; rule and note are their English text
 # (catalog keys audit.rule.<rule_code>, audit.note.<code>); ``in_words`` renders a table in any language.

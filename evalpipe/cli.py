@@ -52,8 +52,6 @@ PARAMS = typer.Option(None, "--params", metavar="FILE", show_default="none",
                            "command line win.")
 OUTSIDE = typer.Option(False, "--allow-outside-paths", help="Accept --raw/--expectations outside the project.")
 DEBUG = typer.Option(False, "--debug", help="Show the Python traceback of a failure.")
-# Parameters that --params may set: a value on the command line wins, a default does not.
-PARAMETER_NAMES = ("evaluation", "cutoff", "lang", "raw", "expectations")
 
 
 def set_root(path: Path) -> None:
@@ -386,7 +384,7 @@ def compare(run_a: str = typer.Argument(..., metavar="EARLIER", show_default=Fal
 
     started = time.perf_counter()
     try:
-        folder = run_compare(root, run_a, run_b, lang, progress=typer.echo)
+        run_compare(root, run_a, run_b, lang, progress=typer.echo)
     except KeyboardInterrupt:
         _fail("interrupted: nothing published", 130)
     except PipelineError as exc:

@@ -27,13 +27,13 @@ import pandas as pd
 
 from .errors import InputError, PipelineError
 from .lfm import id_key
-from .outputs import INDICATOR_STATUSES, OUTPUT_STATUSES, round_half_up
+from .codes import INDICATOR_STATUSES, OUTCOME_STATUSES, OUTPUT_STATUSES
+from .outputs import round_half_up
 
 COMPARE_PREFIX = "compare-"
 ABSENT = "absent"  # the indicator (output, outcome) is not in that run's logframe
 ADDED, DROPPED, BOTH = "added", "dropped", "both"
 IMPROVED, UNCHANGED, WORSENED, CHANGED = "improved", "unchanged", "worsened", "changed"
-OUTCOME_STATUSES_ALL = ("achieved", "in_progress", "no_progress", "not_measured")
 # How far along each status is, to say whether a transition is an improvement. ``not_measured`` ranks lowest:
 # a measured value, whatever it is, says more than none.
 RANK = {
@@ -42,8 +42,8 @@ RANK = {
     "output": {"not_measured": 0, "not_delivered": 1, "in_progress_at_risk": 2, "in_progress": 2, "delivered": 3},
     "outcome": {"not_measured": 0, "no_progress": 1, "in_progress": 2},
 }
-STATUS_CODES = {"output_indicator": INDICATOR_STATUSES, "outcome_indicator": OUTCOME_STATUSES_ALL,
-                "output": OUTPUT_STATUSES, "outcome": ("in_progress", "no_progress", "not_measured")}
+STATUS_CODES = {"output_indicator": INDICATOR_STATUSES, "outcome_indicator": INDICATOR_STATUSES,
+                "output": OUTPUT_STATUSES, "outcome": OUTCOME_STATUSES}
 LEVELS = tuple(RANK)
 # level -> (run table, id column, parent column)
 LEVEL_TABLES = {"output_indicator": ("output_indicators", "indicator_id", "output_id"),
@@ -449,7 +449,7 @@ FINANCE_MEASURES = {"programado": "programmed", "ejecutado": "executed", "execut
 
 
 def _finance_wide(finance: dict[str, pd.DataFrame] | None, side: str) -> pd.DataFrame | None:
-    from .finance import ACUMULADO
+    from .codes import ACUMULADO
 
     if finance is None:
         return None
@@ -693,7 +693,6 @@ def manifest_head(pair: Pair, lang: str, run_dir: str) -> dict:
 
 
 NOTEBOOK = "09_compare.ipynb"
-COMPARE_ANNEX = "annex_compare.pdf"  # the annex section; annex_compare_en.pdf in English
 
 
 def build_comparison(root: Path, run_a: str, run_b: str, lang: str = "es", *, notebook: bool = True,

@@ -39,12 +39,12 @@ def findings(raw_dir: Path, tables_dir: Path, lfm, cutoff: str | None = None) ->
     extra += claims.findings(Path(raw_dir) / audit.PUBLISHED_DIR, tables, counts)  # own arithmetic, named statuses
     found = pd.concat([found, pd.DataFrame(extra, columns=found.columns)], ignore_index=True)
     if (Path(tables_dir) / "financial_execution.csv").exists():
-        from . import finance
-
+        from .audit_finance import audit_finance
         from . import finance_claims
+        from .finance import read_tables
 
-        finance_tables = finance.read_tables(Path(tables_dir))
-        rows = finance.audit_finance(Path(raw_dir) / "published_report", finance_tables)
+        finance_tables = read_tables(Path(tables_dir))
+        rows = audit_finance(Path(raw_dir) / "published_report", finance_tables)
         rows += finance_claims.findings(Path(raw_dir) / "published_report", finance_tables)  # §177, §180-183, F13
         found = pd.concat([found, pd.DataFrame(rows, columns=found.columns)], ignore_index=True)
     return found

@@ -9,7 +9,6 @@ from pathlib import Path
 from .errors import InputError
 
 DROP_FILE = "drop.yaml"
-ORIGINS = ("synthetic", "real")
 # Who holds, publishes and licenses what a run makes of the drop (the archive's RO-Crate says so).
 # A drop.yaml that does not name them gets these.
 DEFAULT_PUBLISHER = "ILO Evaluation Office (EVAL)"
@@ -49,10 +48,10 @@ class DataDrop:
 
 
 def load_drop(raw_dir: Path, project_root: Path | None = None, *, allow_outside: bool = False) -> DataDrop:
-    """drop.yaml, read safely and checked against ``schemas.DropSpec`` (other keys are kept as metadata)."""
+    """drop.yaml, read safely and checked against ``schema_base.DropSpec`` (other keys are kept as metadata)."""
     from .paths import display_path, inside_drop
     from .safeyaml import read_yaml
-    from .schemas import DropSpec, validate
+    from .schema_base import DropSpec, validate
 
     path = Path(raw_dir) / DROP_FILE
     display = display_path(path, project_root) if project_root else f"{Path(raw_dir).name}/{DROP_FILE}"

@@ -18,7 +18,6 @@ FICHAS_DIR = "fichas"
 TEXT_FIELDS = ("descripcion", "resultado", "proposito", "unidad_de_medida", "observaciones",
                "nivel_de_desagregacion", "procedencia_de_los_datos", "periodo_de_referencia", "responsable")
 REQUIRED_FIELDS = ("indicador", "origen", *TEXT_FIELDS, "metodo_de_calculo", "documentos_utilizados", "calculo")
-ORIGINS = ("annex_14", "reconstructed")
 FICHA_SUFFIXES = (".yaml", ".yml")  # a ficha saved as .yml is read like .yaml
 
 
@@ -120,18 +119,6 @@ def period_text(period: object, lang: str = "es") -> str:
     pattern = re.escape(i18n.t(PERIOD_KEY, "es", cutoff="\\0")).replace(re.escape("\\0"), "(?P<cutoff>.+)")
     match = re.fullmatch(pattern, text)
     return i18n.t(PERIOD_KEY, lang, cutoff=match["cutoff"]) if match else text
-
-
-def check_calculation(path: str, calculation: dict, sources: dict[str, Source], lfm=None) -> None:
-    """Everything a calculation names must exist: the method, its parameters, the source, the columns
-    (``schemas.Calculation``, with the sources as context)."""
-    from .schemas import Calculation, ficha_context, validate
-
-    try:
-        validate(Calculation, calculation, path, context=ficha_context({"calculo": calculation}, sources, lfm),
-                 prefix=("calculo",))
-    except InputError as exc:
-        raise FichaInputError.from_input_error(exc) from None
 
 
 def load_fichas(raw_dir: Path, sources: dict[str, Source], outcome_indicators, display_root: Path | None = None,

@@ -19,11 +19,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from . import i18n
-from .finance import ACUMULADO, TOTAL
+from .codes import ACUMULADO, INDICATOR_STATUSES, OUTCOME_STATUSES, OUTPUT_STATUSES, TOTAL
 from .labels import label
 from .lfm import id_key
-from .outcomes import OUTCOME_STATUSES
-from .outputs import INDICATOR_STATUSES, OUTPUT_STATUSES, round_half_up, status_counts
+from .outputs import round_half_up, status_counts
 from .progress import read_tidy
 from .quarters import parse_quarter
 from .runfolder import lang_suffix, read_finance, read_manifest, read_tables, run_lang
@@ -35,7 +34,7 @@ FORMATS = ("png", "svg")
 PROGRESS_CAP = 200.0  # bars of output indicators far above target are cut here (the label gives the value)
 OUTCOME_CAP = 150.0   # outcome markers beyond 150 % of the target are drawn at the edge
 
-# Codes of the finance stage's tables that the charts read (evalpipe.finance writes them).
+# Codes of the finance stage's tables that the charts read (evalpipe.finance_tables computes them).
 BUDGET_AMOUNT = "amount"
 PROGRAMMED, EXECUTED, EXECUTION_PCT = "programado", "ejecutado", "execution_pct"
 
@@ -257,7 +256,7 @@ def draw_status_counts(tables: dict[str, pd.DataFrame], lang: str = "es", cutoff
 
 
 # ---------------------------------------------------------------- finance --------------------
-# The finance stage's long tables (evalpipe.finance.compute_tables): ``budget`` (Tables 3-6: version, line,
+# The finance stage's long tables (evalpipe.finance_tables.compute_tables): ``budget`` (Tables 3-6: version, line,
 # period, measure "amount" ...) and ``financial_execution`` (Annexes 19-20: line, line_type, period, measure
 # "programado" / "ejecutado" / "execution_pct" ...). Charts use the exact ``value``.
 

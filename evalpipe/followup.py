@@ -16,7 +16,7 @@ import pandas as pd
 from pydantic import AfterValidator, TypeAdapter, ValidationError
 
 from .errors import InputError
-from .schemas import Problem, _Strict, input_error
+from .schema_base import Problem, _Strict, input_error
 
 FOLLOWUP_FILE = "followup/midterm_recommendations.csv"
 STATES = ("implemented", "partially_implemented", "not_implemented", "no_longer_relevant")

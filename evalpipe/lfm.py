@@ -103,10 +103,10 @@ def _to_number(table: pd.DataFrame, column: str) -> None:
 
 
 def load_project(raw_dir: Path, project_root: Path | None = None, *, allow_outside: bool = False):
-    """lfm/project.yaml, read safely and checked against ``schemas.ProjectSpec`` (names, project life)."""
+    """lfm/project.yaml, read safely and checked against ``schema_base.ProjectSpec`` (names, project life)."""
     from .paths import display_path, inside_drop
     from .safeyaml import read_yaml
-    from .schemas import ProjectSpec, validate
+    from .schema_base import ProjectSpec, validate
 
     path = Path(raw_dir) / "lfm" / "project.yaml"
     display = display_path(path, project_root) if project_root else "lfm/project.yaml"
@@ -119,10 +119,10 @@ def load_project(raw_dir: Path, project_root: Path | None = None, *, allow_outsi
 
 
 def load_logframe(lfm_dir: Path, display_root: Path | None = None, *, allow_outside: bool = False) -> Logframe:
-    """Read every LFM table from ``lfm_dir`` (checked against ``schemas.LFM_ROWS``); fail with file, row
+    """Read every LFM table from ``lfm_dir`` (checked against ``schema_base.LFM_ROWS``); fail with file, row
     and column on a bad cell. Ids with spaces around them are trimmed, with a warning in ``warnings``."""
     from .paths import display_path, inside_drop
-    from .schemas import check_rows
+    from .schema_base import check_rows
 
     lfm_dir = Path(lfm_dir)
     tables, warnings = {}, []

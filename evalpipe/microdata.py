@@ -23,12 +23,11 @@ import pandas as pd
 
 from . import cleaning, privacy
 from .errors import InputError, require_stage_output
-from .readers import open_workbook
+from .workbook_gate import open_workbook
 
 MICRODATA_DIR = "microdata"
 SOURCES_FILE = "sources.yaml"
 COLUMN_TYPES = ("id", "text", "category", "number", "date")
-PROVENANCE_COLUMNS = ["source_file", "source_sheet", "source_row"]
 DIRECT_IDENTIFIER = re.compile(
     r"(?i)\b(nombres?|apellidos?|dni|documento|pasaporte|correo|e-?mail|tel[eé]fono|celular|direcci[oó]n)\b")
 _NULL_TOKENS = {"", "na", "n/a", "-", "—"}
@@ -82,11 +81,11 @@ class SourceTable:
 
 def load_sources(raw_dir: Path, project_root: Path | None = None, *, allow_outside: bool = False
                  ) -> dict[str, Source]:
-    """microdata/sources.yaml, read safely and checked against ``schemas.SOURCES`` (an empty dict when
+    """microdata/sources.yaml, read safely and checked against ``schema_base.SOURCES`` (an empty dict when
     the drop has no microdata)."""
     from .paths import display_path, inside_drop
     from .safeyaml import read_yaml
-    from .schemas import SOURCES, validate
+    from .schema_base import SOURCES, validate
 
     path = Path(raw_dir) / MICRODATA_DIR / SOURCES_FILE
     display = display_path(path, project_root) if project_root else f"{MICRODATA_DIR}/{SOURCES_FILE}"

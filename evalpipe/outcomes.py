@@ -7,6 +7,7 @@ import re
 
 import pandas as pd
 
+from .codes import NOT_APPLICABLE, OUTCOME_STATUSES  # noqa: F401 (re-exported)
 from .fichas import Ficha, period_differs_from_cutoff, period_text
 from .methods import Context, Result, SpecError, run_method
 from .outputs import ACHIEVED, IN_PROGRESS, NO_PROGRESS, NOT_MEASURED, indicator_status
@@ -18,8 +19,6 @@ OUTCOME_INDICATOR_COLUMNS = [
 ]
 OUTCOME_STATUS_COLUMNS = ["outcome_id", "component_id", "status", "n_indicators", "n_achieved", "n_in_progress",
                           "n_no_progress", "n_not_measured"]
-OUTCOME_STATUSES = (IN_PROGRESS, NO_PROGRESS, NOT_MEASURED)
-NOT_APPLICABLE = "not_applicable"
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:

@@ -7,23 +7,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
+from .codes import (  # noqa: F401 (the status codes, re-exported: their home is codes.py)
+    ACHIEVED, DELIVERED, IN_PROGRESS, IN_PROGRESS_AT_RISK, INDICATOR_STATUSES, NO_PROGRESS, NOT_DELIVERED, NOT_MEASURED,
+    OUTPUT_IN_PROGRESS, OUTPUT_NOT_MEASURED, OUTPUT_STATUSES)
 from .lfm import Logframe
 from .quarters import Quarter, parse_quarter
 
-# Indicator status codes.
-ACHIEVED = "achieved"
-IN_PROGRESS = "in_progress"
-NO_PROGRESS = "no_progress"
-NOT_MEASURED = "not_measured"
-INDICATOR_STATUSES = (ACHIEVED, IN_PROGRESS, NO_PROGRESS, NOT_MEASURED)
-
-# Output status codes (§155).
-DELIVERED = "delivered"
-OUTPUT_IN_PROGRESS = "in_progress"
-IN_PROGRESS_AT_RISK = "in_progress_at_risk"
-NOT_DELIVERED = "not_delivered"
-OUTPUT_NOT_MEASURED = "not_measured"
-OUTPUT_STATUSES = (DELIVERED, OUTPUT_IN_PROGRESS, IN_PROGRESS_AT_RISK, NOT_DELIVERED, OUTPUT_NOT_MEASURED)
 
 OUTPUT_INDICATOR_COLUMNS = [
     "output_id", "indicator_id", "unit", "baseline", "current", "target", "progress_pct", "status",

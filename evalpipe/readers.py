@@ -1,14 +1,15 @@
-"""Readers for raw workbooks, registered by format name (a new format is one more reader).
+"""The quarterly progress report reader, and the sheet helpers the other workbook readers share.
 
-The quarterly progress report reader finds the indicator table under whatever title block the
-team wrote, maps the Spanish headers it knows, and returns every value with its provenance.
+``read_progress_report`` finds the indicator table under whatever title block the team wrote, maps the
+Spanish headers it knows, and returns every value with its provenance. Every workbook is opened through
+the workbook gate (``workbook_gate.open_workbook``); the helpers here (``fold_header``, ``merged_ranges``,
+``is_hidden``) are used by the microdata and finance readers too.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -16,9 +17,8 @@ from typing import Callable
 from . import cleaning
 from .errors import InputError
 from .quarters import Quarter, find_quarter, quarter_from_period
+from .workbook_gate import open_workbook
 
-MAX_WORKBOOK_BYTES = 25 * 1024 * 1024
-MAX_UNCOMPRESSED_BYTES = 250 * 1024 * 1024
 HEADER_SEARCH_ROWS = 30
 
 # Header text (folded: lower case, no accents, no punctuation) -> canonical column.
@@ -101,46 +101,6 @@ class ProgressReport:
     ignored_sheets: list[str] = field(default_factory=list)
     heading_rows: int = 0
     hidden: bool = False  # the indicator table is on a sheet hidden in Excel (read, with a warning)
-
-
-def check_workbook_container(path: Path, display: str) -> None:
-    """Refuse what openpyxl should never be asked to open: not a zip, too large, a bomb, macros."""
-    size = path.stat().st_size
-    if size == 0:
-        raise InputError(display, "an .xlsx workbook", found="an empty file")
-    if size > MAX_WORKBOOK_BYTES:
-        raise InputError(display, f"a workbook under {MAX_WORKBOOK_BYTES // 2**20} MiB", found=f"{size / 2**20:.0f} MiB")
-    if path.suffix.lower() in (".xlsm", ".xls", ".xlsb"):
-        raise InputError(display, "an .xlsx workbook without macros (save it as 'Excel Workbook (.xlsx)')",
-                         found=f"a {path.suffix} file")
-    if not zipfile.is_zipfile(path):
-        with path.open("rb") as handle:
-            magic = handle.read(8)
-        found = ("an encrypted or legacy Office file" if magic.startswith(b"\xd0\xcf\x11\xe0")
-                 else "a file that is not an .xlsx workbook")
-        raise InputError(display, "an .xlsx workbook (not password-protected)", found=found)
-    with zipfile.ZipFile(path) as archive:
-        names = archive.namelist()
-        total = sum(info.file_size for info in archive.infolist())
-    if total > MAX_UNCOMPRESSED_BYTES:
-        raise InputError(display, f"a workbook that unpacks to under {MAX_UNCOMPRESSED_BYTES // 2**20} MiB",
-                         found=f"{total / 2**20:.0f} MiB uncompressed")
-    if any(name.lower().endswith("vbaproject.bin") for name in names):
-        raise InputError(display, "an .xlsx workbook without macros", found="a macro project inside")
-    if "xl/workbook.xml" not in names:
-        raise InputError(display, "an .xlsx workbook", found="a zip archive that is not a workbook")
-
-
-def open_workbook(path: Path, display: str):
-    """Every raw workbook is opened the same way: container checks first, then openpyxl in read-only
-    mode without evaluating formulas or following external links; a damaged file is one clear error."""
-    import openpyxl  # imported here: only the stages that read workbooks need it
-
-    check_workbook_container(path, display)
-    try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
-    except Exception as exc:  # openpyxl raises many types for damaged files
-        raise InputError(display, "an .xlsx workbook that opens", found=f"{type(exc).__name__}: {exc}") from None
 
 
 _MERGE_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref=\"([A-Za-z]{1,3}\d+(?::[A-Za-z]{1,3}\d+)?)\"")
@@ -375,8 +335,3 @@ def _refuse_merged_values(merged: list[tuple[int, int, int, int]], rows: list[tu
                          "and write each indicator's value in its own row)", sheet=sheet,
                          row=max(min_row, first_data_row), column=header_name(key),
                          found=f"merged cells {range_text(bounds)}")
-
-
-READERS: dict[str, Callable[..., ProgressReport]] = {
-    "progress_report": read_progress_report,
-}

@@ -258,7 +258,7 @@ SHEETS: tuple[Sheet, ...] = (
 
 @dataclass(frozen=True)
 class FinanceSheet:
-    """A finance table of the report: which pivot blocks (finance.pivot_blocks) give its columns, as
+    """A finance table of the report: which pivot blocks (finance_tables.pivot_blocks) give its columns, as
     (period, measure) pairs; ``years`` adds one column per year of ``measure`` before the pairs, and
     ``distribution`` adds the report's "distribution by year" row (share of the total cost by year)."""
 
@@ -611,7 +611,7 @@ def write_workbook(run_dir: Path, lang: str | None = None, *, manifest: dict | N
     """
     import xlsxwriter
 
-    from .finance import pivot_blocks
+    from .finance_tables import pivot_blocks
     from .lfm import load_logframe, load_project
     from .workspace import find_project_root
 

@@ -43,7 +43,7 @@ TABLES: dict[str, TableSpec] = {
     "consistency_audit": TableSpec("tables/consistency_audit.csv"),
     "validation_summary": TableSpec("validation/summary.csv", ("unexpected_count",), ("success",)),
 }
-# Written by the finance stage (evalpipe.finance) when the drop has finance data (long form: line, period,
+# Written by the finance stage (evalpipe.finance_tables) when the drop has finance data (long form: line, period,
 # measure, value, ...).
 FINANCE_TABLES: dict[str, TableSpec] = {
     "budget": TableSpec("tables/budget.csv", ("value", "value_rounded", "numerator", "denominator"), ("is_total",)),

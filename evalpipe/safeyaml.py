@@ -29,7 +29,6 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from .errors import InputError
 
 MAX_YAML_BYTES = 1024 * 1024
-YAML_SUFFIXES = (".yaml", ".yml")
 _STANDARD = "tag:yaml.org,2002:"
 ALLOWED_TAGS = {None, "!"} | {_STANDARD + name for name in
                               ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")}

@@ -18,6 +18,18 @@ def progress_parameters(lfm, project) -> dict:
             "value_flags": list(cleaning.VALUE_FLAGS)}
 
 
+def finance_parameters(finance, lfm) -> dict:
+    """The values the finance suites (expectations/finance/*.json) take from the drop (``finance``: the
+    ``finance.FinanceData`` of ``finance_read.load_finance``)."""
+    from .quarters import quarter_range
+
+    return {"currencies": [finance.currency], "known_item_codes": finance.items["item_code"].tolist(),
+            "known_line_codes": finance.lines["line_code"].tolist(),
+            "lfm_output_ids": lfm.outputs["output_id"].tolist(),
+            "first_year": finance.first_year, "last_year": finance.last_year,
+            "project_quarters": [str(q) for q in quarter_range(finance.first_quarter, finance.last_quarter)]}
+
+
 def run_all(raw_dir: Path, processed_dir: Path, run_dir: Path, expectations_dirs: list[str], lfm, project, drop,
             cutoff: str, *, allow_outside: bool = False) -> dict:
     """Run every suite of the run (progress table, each microdata file, the finance data when the drop has
@@ -36,10 +48,10 @@ def run_all(raw_dir: Path, processed_dir: Path, run_dir: Path, expectations_dirs
         suite_json = validation.find_suite(source.suite, expectations_dirs, "microdata")
         outcomes[source.suite] = validation.run_suite(frame, suite_json, drop_parameters, context=context)
     if (Path(raw_dir) / "finance").is_dir():  # the budget and the ILO financial reports
-        from . import finance
+        from .finance_read import load_finance
 
-        fin = finance.load_finance(Path(raw_dir), lfm, parse_quarter(cutoff), Path("."), allow_outside=allow_outside)
-        parameters = finance.suite_parameters(fin, lfm)
+        fin = load_finance(Path(raw_dir), lfm, parse_quarter(cutoff), Path("."), allow_outside=allow_outside)
+        parameters = finance_parameters(fin, lfm)
         for name, frame in (("finance_budget", fin.budget), ("finance_reports", fin.reports)):
             outcomes[name] = validation.run_suite(frame, validation.find_suite(name, expectations_dirs, "finance"),
                                                   parameters, context=context)

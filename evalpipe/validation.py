@@ -90,13 +90,6 @@ def summary_in_words(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out
 
 
-def _describe(config: dict) -> str:
-    kwargs = {k: v for k, v in config["kwargs"].items() if k not in ("row_condition", "condition_parser")}
-    shown = ", ".join(f"{k}={v if not isinstance(v, list) or len(v) < 6 else str(len(v)) + ' values'}"
-                      for k, v in kwargs.items())
-    return f"{config['type']}({shown})"
-
-
 # Parts of a GX result that carry the table's values (samples of unexpected values, rows as dicts).
 VALUE_KEYS = ("partial_unexpected_list", "unexpected_list", "partial_unexpected_counts",
               "partial_unexpected_index_list", "unexpected_rows", "unexpected_index_query")

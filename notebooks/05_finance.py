@@ -34,11 +34,15 @@ raw_dir, processed_dir, run_dir, drop = run.raw_dir, run.processed_dir, run.run_
 # %%
 from evalpipe import finance
 from evalpipe.export import write_table
+from evalpipe.finance_meaning import programmed_meaning
+from evalpipe.finance_read import load_finance
+from evalpipe.finance_reconcile import reconcile
+from evalpipe.finance_tables import compute_tables, execution_by_component
 from evalpipe.lfm import load_logframe
 from evalpipe.quarters import parse_quarter
 
 lfm = load_logframe(Path(raw_dir) / "lfm", Path("."), allow_outside=allow_outside_paths)
-fin = finance.load_finance(Path(raw_dir), lfm, parse_quarter(cutoff), Path("."), allow_outside=allow_outside_paths)
+fin = load_finance(Path(raw_dir), lfm, parse_quarter(cutoff), Path("."), allow_outside=allow_outside_paths)
 say(lang, "notebook.finance.read", currency=fin.currency, budget=len(fin.budget), reports=len(fin.reports))
 show(fin.inventory, lang)
 
@@ -47,13 +51,13 @@ show(fin.inventory, lang)
 # The report's header is ambiguous; the arithmetic supports this reading.
 
 # %%
-show(finance.programmed_meaning(fin, lang), lang)
+show(programmed_meaning(fin, lang), lang)
 
 # %% [markdown]
 # ## The sums a reviewer checks by hand
 
 # %%
-checks = finance.reconcile(fin)
+checks = reconcile(fin)
 say(lang, "notebook.finance.tolerance", raw=finance.RAW_UNIT, published=finance.PUBLISHED_UNIT, currency=fin.currency)
 show(checks.groupby(["rule", "passed"]).size().rename("checks").reset_index(), lang)
 
@@ -63,10 +67,10 @@ show(checks.groupby(["rule", "passed"]).size().rename("checks").reset_index(), l
 # %%
 from evalpipe import finance_claims
 
-tables = finance.compute_tables(fin)
+tables = compute_tables(fin)
 # beside the whole-life programme: the programme to the cut-off and the execution % against it
 tables["financial_execution"] = finance_claims.with_execution_to_cutoff(tables["financial_execution"])
-show(finance.execution_by_component(tables["financial_execution"]), lang)
+show(execution_by_component(tables["financial_execution"]), lang)
 
 # %% [markdown]
 # ## Execution against the whole-life programme and against the programme to the cut-off

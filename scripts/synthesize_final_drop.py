@@ -34,7 +34,7 @@ GENERATED = (  # what this script writes; followup/ is written by hand (followup
 
 # The ILO financial reports of the final drop besides the mid-term drop's three (2018T4, 2019T4, 2020T2):
 # (file, sheet, period line, own year, forward years, notes). For each year the pipeline uses the last
-# report of that year at or before the cut-off (evalpipe.finance._years_used): at 2021Q4 the annual
+# report of that year at or before the cut-off (evalpipe.finance_tables.years_used): at 2021Q4 the annual
 # reports 2018T4, 2019T4, 2020T4 and 2021T4; at 2020Q2 still the 2020T2 report, as in the mid-term.
 FINAL_REPORTS = [
     ("Informe financiero OIT 2020T4 (anual).xlsx", "Ejecución 2020", "Periodo: enero - diciembre 2020", 2020,

@@ -89,10 +89,11 @@ def build_run(base: Path, label: str = f"midterm-{CUTOFF}") -> tuple[Path, Path]
 @functools.lru_cache(maxsize=1)
 def finance_tables() -> dict[str, pd.DataFrame]:
     """Tables 3-6 and Annexes 19-20 computed by the finance stage's library from the shipped drop."""
-    from evalpipe import finance
+    from evalpipe.finance_read import load_finance
+    from evalpipe.finance_tables import compute_tables
 
     lfm = load_logframe(RAW / "lfm", ROOT)
-    return finance.compute_tables(finance.load_finance(RAW, lfm, parse_quarter(CUTOFF), ROOT))
+    return compute_tables(load_finance(RAW, lfm, parse_quarter(CUTOFF), ROOT))
 
 
 def write_finance(run_dir: Path) -> None:

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from evalpipe import annex, audit, finance, finance_claims, i18n, progress, reviewer, smart, validation
+from evalpipe.audit_finance import audit_finance
 from evalpipe.runfolder import TABLES
 from evalpipe.labels import label
 from evalpipe.lfm import load_logframe, load_project
@@ -69,7 +70,7 @@ def run(tmp_path_factory):
     path = run_dir / TABLES["consistency_audit"].path
     findings = pd.read_csv(path, dtype=str, keep_default_na=False)
     computed = finance.read_tables(run_dir / "tables")
-    rows = (finance.audit_finance(RAW / "published_report", computed)
+    rows = (audit_finance(RAW / "published_report", computed)
             + finance_claims.findings(RAW / "published_report", computed))  # the narrative against Annexes 19-20
     findings = pd.concat([findings, pd.DataFrame(rows).assign(data_origin=findings["data_origin"].iloc[0])],
                          ignore_index=True)

@@ -45,12 +45,13 @@ def build_run(project: Path, raw_rel: str, evaluation: str, cutoff: str, *, fina
     for name in ("output_indicators", "output_status", "outcome_indicators", "outcome_status"):
         write_table(tables[name], run_dir / "tables" / f"{name}.csv", drop)
     if finance:
-        from evalpipe import finance as fin
+        from evalpipe.finance_read import load_finance
+        from evalpipe.finance_tables import compute_tables
         from evalpipe.lfm import load_logframe
         from evalpipe.quarters import parse_quarter
 
         lfm = load_logframe(raw / "lfm", project)
-        for name, frame in fin.compute_tables(fin.load_finance(raw, lfm, parse_quarter(cutoff), project)).items():
+        for name, frame in compute_tables(load_finance(raw, lfm, parse_quarter(cutoff), project)).items():
             write_table(frame, run_dir / "tables" / f"{name}.csv", drop)
     params = RunParameters(evaluation=evaluation, cutoff=cutoff, lang="es", raw_dir=raw_rel,
                            processed_dir=f"data/processed/{label}", run_dir=f"reports/{label}",
@@ -415,7 +416,7 @@ def test_end_to_end_make_run_the_final_run_then_the_comparison(tmp_path):
                for k in final_manifest["inputs_sha256"])
     audit = read(project / "reports" / FINAL / "tables" / "consistency_audit.csv")
     finance_checks = {"budget_cell", "execution_cell", "not_computed", "published_arithmetic", "narrative_value",
-                      "narrative_not_computed", "narrative_currency"}  # evalpipe.finance.audit_finance
+                      "narrative_not_computed", "narrative_currency"}  # evalpipe.audit_finance.audit_finance
     assert not set(audit["check"]) & finance_checks  # the final drop publishes no finance figures to audit
     assert_finance_at_both_cutoffs(read(folder / "tables" / "finance_changes.csv"), project)
     assert verify_run(folder, project).ok

@@ -10,7 +10,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from evalpipe import finance, validation
+from evalpipe import finance, suites, validation
+from evalpipe.audit_finance import audit_finance, reconcile_published
+from evalpipe.finance_meaning import programmed_meaning
+from evalpipe.finance_read import load_finance
+from evalpipe.finance_reconcile import check_cells, reconcile
+from evalpipe.finance_tables import compute_tables, execution_by_component
 from evalpipe.audit import AUDIT_COLUMNS
 from evalpipe.drop import load_drop
 from evalpipe.errors import InputError, ValidationFailed
@@ -30,12 +35,12 @@ CONTRADICTED_EXECUTION = {("20", "Producto MML 2018", "2020", "pct")}
 
 @pytest.fixture(scope="module")
 def data(lfm):
-    return finance.load_finance(ROOT / "data" / "raw", lfm, CUTOFF, ROOT)
+    return load_finance(ROOT / "data" / "raw", lfm, CUTOFF, ROOT)
 
 
 @pytest.fixture(scope="module")
 def tables(data):
-    return finance.compute_tables(data)
+    return compute_tables(data)
 
 
 def _published(name: str) -> pd.DataFrame:
@@ -93,7 +98,7 @@ def test_finding_13_and_the_shares_of_177(tables):
                "Productos de los componentes")]
     assert shares == [14, 29, 5, 52, 48]
     assert at_cutoff[("Acciones que no terminan en productos", "programado")] == 2950644
-    by_component = finance.execution_by_component(table).set_index("line")
+    by_component = execution_by_component(table).set_index("line")
     assert by_component.loc["C2", "ejecutado"] == pytest.approx(830010.73)
 
 
@@ -110,12 +115,12 @@ def test_programmed_is_the_whole_life_programme(tables, data):
     total = table[(table["line"] == "TOTAL") & (table["measure"] == "programado")].set_index("period")["value"]
     assert total["acumulado"] == pytest.approx(total[["2018", "2019", "2020", "2021"]].sum())
     assert total["acumulado"] > total[["2018", "2019", "2020"]].sum() + 1_000_000
-    meaning = finance.programmed_meaning(data).set_index(["period", "measure"])["meaning"]
+    meaning = programmed_meaning(data).set_index(["period", "measure"])["meaning"]
     assert meaning[("acumulado", "programado")].startswith("whole-life programme")
     assert "part of the year only" in meaning[("2020", "ejecutado")]
     assert "equals what was spent" in meaning[("2018", "programado")]
     assert "planned in the report for 2020Q2" in meaning[("2021", "programado")]
-    spanish = finance.programmed_meaning(data, "es").set_index(["period", "measure"])["meaning"]
+    spanish = programmed_meaning(data, "es").set_index(["period", "measure"])["meaning"]
     assert spanish[("acumulado", "programado")].startswith("programa de toda la vida del proyecto")
     assert "solo parte del año" in spanish[("2020", "ejecutado")]
 
@@ -131,22 +136,22 @@ def test_rounding_is_as_published(tables):
 
 def test_only_reports_up_to_the_cutoff_count(lfm, raw_copy):
     (raw_copy / "finance" / "financial_reports" / "Informe financiero OIT 2020T4.xlsx").write_bytes(b"not a workbook")
-    at_q2 = finance.load_finance(raw_copy, lfm, CUTOFF)
+    at_q2 = load_finance(raw_copy, lfm, CUTOFF)
     assert at_q2.inventory.set_index("quarter")["status"].to_dict() == {
         "2018Q4": "used", "2019Q4": "used", "2020Q2": "used", "2020Q4": "after_cutoff"}
-    at_2019 = finance.compute_tables(finance.load_finance(raw_copy, lfm, parse_quarter("2019Q4")))
+    at_2019 = compute_tables(load_finance(raw_copy, lfm, parse_quarter("2019Q4")))
     fe = at_2019["financial_execution"]
     total = fe[fe["line"] == "TOTAL"].set_index(["period", "measure"])["value"]
     executed = total[("2018", "ejecutado")] + total[("2019", "ejecutado")]
     assert total[("acumulado", "ejecutado")] == pytest.approx(executed)
     assert "2020" not in set(fe["period"])
     with pytest.raises(InputError, match="2020T4"):
-        finance.load_finance(raw_copy, lfm, parse_quarter("2020Q4"))
+        load_finance(raw_copy, lfm, parse_quarter("2020Q4"))
 
 
 def test_computed_tables_do_not_read_the_published_report(lfm, raw_copy, tables):
     shutil.rmtree(raw_copy / "published_report")
-    again = finance.compute_tables(finance.load_finance(raw_copy, lfm, CUTOFF))
+    again = compute_tables(load_finance(raw_copy, lfm, CUTOFF))
     for name in tables:
         pd.testing.assert_frame_equal(again[name].drop(columns="source"), tables[name].drop(columns="source"))
 
@@ -158,8 +163,8 @@ def test_tables_written_by_a_run_read_back_the_same(tables, tmp_path):
     for name, table in tables.items():
         expected = table.astype({"component_id": str, "output_id": str}) if "output_id" in table else table
         pd.testing.assert_frame_equal(again[name], expected.fillna({"currency": ""}), check_dtype=False, atol=1e-6)
-    rows = finance.audit_finance(ROOT / "data" / "raw" / "published_report", again)
-    assert len(rows) == len(finance.audit_finance(ROOT / "data" / "raw" / "published_report", tables)) == 12
+    rows = audit_finance(ROOT / "data" / "raw" / "published_report", again)
+    assert len(rows) == len(audit_finance(ROOT / "data" / "raw" / "published_report", tables)) == 12
 
 
 def test_every_workbook_says_it_is_synthetic():
@@ -194,7 +199,7 @@ def test_a_total_against_its_lines(rule, total, passed):
     (top, top_type, top_parent), first, second = LINE_CASES[rule]
     cells = _cells([(top, top_type, top_parent, "2019", "ejecutado", total), (*first, "2019", "ejecutado", 60),
                     (*second, "2019", "ejecutado", 40)])
-    checks = finance.check_cells(cells, finance.PUBLISHED_UNIT)
+    checks = check_cells(cells, finance.PUBLISHED_UNIT)
     check = checks[checks["line"] == top].iloc[0]
     assert check["rule"] == rule and check["expected"] == 100 and check["found"] == total
     assert check["tolerance"] == 1.5  # two printed parts and a printed total, each rounded
@@ -205,12 +210,12 @@ def test_a_total_against_its_lines(rule, total, passed):
 def test_years_against_the_cumulative_figure(period, rule):
     cells = _cells([("A", "direct", "", "2018", "amount", 10), ("A", "direct", "", "2019", "amount", 20),
                     ("A", "direct", "", "2020", "amount", 30), ("A", "direct", "", period, "amount", 62)])
-    check = finance.check_cells(cells, finance.PUBLISHED_UNIT).iloc[0]
+    check = check_cells(cells, finance.PUBLISHED_UNIT).iloc[0]
     assert check["rule"] == rule and check["difference"] == 2 and check["tolerance"] == 2 and check["passed"]
     cells.loc[3, "value"] = 63
-    assert not finance.check_cells(cells, finance.PUBLISHED_UNIT).iloc[0]["passed"]
+    assert not check_cells(cells, finance.PUBLISHED_UNIT).iloc[0]["passed"]
     cells.loc[3, "value"] = 60.03  # in the raw files the tolerance is in cents
-    assert not finance.check_cells(cells, finance.RAW_UNIT).iloc[0]["passed"]
+    assert not check_cells(cells, finance.RAW_UNIT).iloc[0]["passed"]
 
 
 def test_balance_carried_over():
@@ -218,11 +223,11 @@ def test_balance_carried_over():
                     ("PM", "pm", "", "2020", "programado", 50), ("PM", "pm", "", "2020", "ejecutado", 10),
                     ("PM", "pm", "", "2021", "programado", 500), ("PM", "pm", "", "acumulado", "ejecutado", 70),
                     ("PM", "pm", "", "acumulado", "saldos_anteriores", 80)])
-    checks = finance.check_cells(cells, finance.PUBLISHED_UNIT).set_index("rule")
+    checks = check_cells(cells, finance.PUBLISHED_UNIT).set_index("rule")
     balance = checks.loc["balance_is_programmed_minus_executed"]
     assert balance["expected"] == 150 - 70 and balance["passed"]  # the 2021 programme is not a balance
     cells.loc[6, "value"] = 580
-    assert not finance.check_cells(cells, finance.PUBLISHED_UNIT).set_index("rule").loc[
+    assert not check_cells(cells, finance.PUBLISHED_UNIT).set_index("rule").loc[
         "balance_is_programmed_minus_executed", "passed"]
 
 
@@ -231,17 +236,17 @@ def test_execution_pct(printed, passed):
     cells = _cells([("C1", "component", "", "acumulado", "programado", 781498),
                     ("C1", "component", "", "acumulado", "ejecutado", 447594),
                     ("C1", "component", "", "acumulado", "execution_pct", printed)])
-    check = finance.check_cells(cells, finance.PUBLISHED_UNIT).set_index("rule").loc["pct_is_executed_over_programmed"]
+    check = check_cells(cells, finance.PUBLISHED_UNIT).set_index("rule").loc["pct_is_executed_over_programmed"]
     assert check["expected"] == pytest.approx(57.2738, abs=1e-4) and bool(check["passed"]) is passed
 
 
 def test_a_percentage_of_nothing_must_not_be_printed():
     cells = _cells([("X", "output", "", "2020", "programado", 0), ("X", "output", "", "2020", "ejecutado", 0),
                     ("X", "output", "", "2020", "execution_pct", 0.0)])
-    check = finance.check_cells(cells, finance.PUBLISHED_UNIT).iloc[0]
+    check = check_cells(cells, finance.PUBLISHED_UNIT).iloc[0]
     assert check["rule"] == "pct_is_executed_over_programmed" and not check["passed"]
     cells.loc[2, "value"] = float("nan")  # printed "-"
-    assert finance.check_cells(cells, finance.PUBLISHED_UNIT).empty
+    assert check_cells(cells, finance.PUBLISHED_UNIT).empty
 
 
 @pytest.mark.parametrize("printed, passed", [(34.0, False), (33.0, True)])
@@ -249,12 +254,12 @@ def test_share_of_the_total(printed, passed):
     cells = _cells([("K", "total_cost", "", "total", "amount", 5700000), ("K", "total_cost", "", "2019", "amount",
                                                                          1908282),
                     ("K", "total_cost", "", "2019", "share_of_total_pct", printed)])
-    checks = finance.check_cells(cells, finance.PUBLISHED_UNIT, periods=False).set_index("rule")
+    checks = check_cells(cells, finance.PUBLISHED_UNIT, periods=False).set_index("rule")
     assert bool(checks.loc["share_is_amount_over_total", "passed"]) is passed
 
 
 def test_the_shipped_raw_files_reconcile_to_the_cent(data):
-    checks = finance.reconcile(data)
+    checks = reconcile(data)
     assert checks["passed"].all()
     assert set(checks["rule"]) == {"outputs_sum_to_component", "items_sum_to_operating_costs", "lines_sum_to_total",
                                    "items_sum_to_direct_costs", "direct_and_indirect_sum_to_total",
@@ -264,7 +269,7 @@ def test_the_shipped_raw_files_reconcile_to_the_cent(data):
 
 
 def test_the_published_figures_break_four_rules(tables):
-    checks = finance.reconcile_published(ROOT / "data" / "raw" / "published_report", tables)
+    checks = reconcile_published(ROOT / "data" / "raw" / "published_report", tables)
     failed = checks[~checks["passed"]]
     assert set(zip(failed["where"], failed["rule"])) == {
         ("Table 5 L1018", "years_sum_to_total"), ("Table 6 L1041", "items_sum_to_direct_costs"),
@@ -288,7 +293,7 @@ def _edit(path: Path, code: str, header: str, value: object) -> tuple[str, int]:
 
 def _error(raw_copy: Path, lfm) -> InputError:
     with pytest.raises(InputError) as caught:
-        finance.load_finance(raw_copy, lfm, CUTOFF, raw_copy.parent)
+        load_finance(raw_copy, lfm, CUTOFF, raw_copy.parent)
     return caught.value
 
 
@@ -370,7 +375,7 @@ def test_totals_that_do_not_add_up(raw_copy, lfm, folder, file, code, header, ch
 
 @pytest.fixture(scope="module")
 def parameters(data, lfm):
-    return finance.suite_parameters(data, lfm)
+    return suites.finance_parameters(data, lfm)
 
 
 @pytest.mark.parametrize("name, attribute", [("finance_budget", "budget"), ("finance_reports", "reports")])
@@ -409,7 +414,7 @@ def test_the_budget_suite_catches_an_unknown_item(data, parameters):
 # ------------------------------------------------------------------ audit
 
 def test_the_audit_lists_every_published_figure_that_does_not_follow(tables):
-    rows = finance.audit_finance(ROOT / "data" / "raw" / "published_report", tables)
+    rows = audit_finance(ROOT / "data" / "raw" / "published_report", tables)
     assert all(list(row) == AUDIT_COLUMNS for row in rows)
     found = {(r["check"], r["source"], r["field"], r["published_value"], r["computed_value"]) for r in rows}
     assert found == {
@@ -437,11 +442,23 @@ def test_a_changed_published_figure_is_listed_with_both_numbers(tables, tmp_path
     where = (table["annex"] == "19") & (table["line_key"] == "Producto 2.2.1") & (table["measure"] == "ejecutado")
     table.loc[where, ["value_raw", "value"]] = ["459,999", "459999"]
     table.to_csv(published / "financial_execution.csv", index=False)
-    rows = finance.audit_finance(published, tables)
+    rows = audit_finance(published, tables)
     cell = [r for r in rows if r["item_id"] == "Producto 2.2.1" and r["check"] == "execution_cell"]
     assert [(r["published_value"], r["computed_value"]) for r in cell] == [("459,999", "459,186")]
     assert any(r["check"] == "published_arithmetic" and r["item_id"] == "Componente 2" for r in rows)
 
 
 def test_nothing_published_nothing_to_audit(tables, tmp_path):
-    assert finance.audit_finance(tmp_path, tables) == []
+    assert audit_finance(tmp_path, tables) == []
+
+
+# ------------------------------------------------------------------ one job per module
+
+def test_each_finance_module_is_small():
+    """finance was one module of ~1050 lines doing six jobs; each job is its own module of at most 300 lines."""
+    package = ROOT / "evalpipe"
+    modules = sorted(package.glob("finance*.py")) + [package / "audit_finance.py"]
+    assert {p.stem for p in modules} >= {"finance", "finance_read", "finance_workbooks", "finance_reconcile",
+                                          "finance_tables", "finance_meaning", "audit_finance"}
+    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in modules}
+    assert all(n <= 300 for n in sizes.values()), sizes

@@ -13,9 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evalpipe import audit, finance, finance_claims, i18n
+from evalpipe import audit, finance, finance_claims, finance_tables, i18n
 from evalpipe.errors import InputError
 from evalpipe.quarters import parse_quarter
+from evalpipe.finance_read import load_finance
+from evalpipe.finance_tables import compute_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = ROOT / "data" / "raw" / "published_report"
@@ -38,7 +40,7 @@ def _execution(lines=LINES) -> pd.DataFrame:
                      "line_type": kind, "parent_code": f"C{component}" if kind == "output" else "",
                      "is_total": kind != "output", "component_id": component if kind == "output" else "",
                      "output_id": line if kind == "output" else "", "period": period, "measure": measure,
-                     "value": value, "value_rounded": finance._rounded(value, unit), "unit": unit,
+                     "value": value, "value_rounded": finance_tables._rounded(value, unit), "unit": unit,
                      "currency": "USD" if unit == "USD" else "", "numerator": None, "denominator": None,
                      "source": "report.xlsx"})
 
@@ -102,8 +104,8 @@ def test_programme_to_the_cutoff_is_the_years_with_executed_amounts():
 
 
 def test_programme_to_the_cutoff_equals_executed_plus_balance_on_the_shipped_drop(lfm):
-    fin = finance.load_finance(ROOT / "data" / "raw", lfm, parse_quarter("2020Q2"), ROOT)
-    table = finance_claims.with_execution_to_cutoff(finance.compute_tables(fin)["financial_execution"])
+    fin = load_finance(ROOT / "data" / "raw", lfm, parse_quarter("2020Q2"), ROOT)
+    table = finance_claims.with_execution_to_cutoff(compute_tables(fin)["financial_execution"])
     cumulative = table[table["period"] == "acumulado"].pivot_table(index="line", columns="measure", values="value")
     assert (cumulative["programado_to_cutoff"] - cumulative["ejecutado"]
             - cumulative["saldos_anteriores"]).abs().max() < 0.02
@@ -184,8 +186,8 @@ def test_a_drop_without_finance_claims_audits_nothing_new(tmp_path):
 
 
 def test_shipped_claims_against_the_computed_tables(lfm):
-    fin = finance.load_finance(ROOT / "data" / "raw", lfm, parse_quarter("2020Q2"), ROOT)
-    rows = finance_claims.findings(PUBLISHED, finance.compute_tables(fin))
+    fin = load_finance(ROOT / "data" / "raw", lfm, parse_quarter("2020Q2"), ROOT)
+    rows = finance_claims.findings(PUBLISHED, compute_tables(fin))
     found = {(r["source"].split(" (")[1].rstrip(")"), r["published_value"], r["computed_value"]) for r in rows}
     assert found == {
         ("s177_largest_budget", "2.1.1", "2.2.1"),  # 2.2.1's programme (743,088) is the largest, 2.1.1 third

@@ -248,7 +248,7 @@ def test_a_misspelt_source_key_is_refused(raw_copy):
 
 
 def test_the_finance_catalogue_is_checked_by_its_schema(raw_copy):
-    from evalpipe.finance import load_declaration
+    from evalpipe.finance_read import load_declaration
 
     path = raw_copy / "finance" / "finance.yaml"
     text = path.read_text(encoding="utf-8")
@@ -386,7 +386,7 @@ def test_a_ficha_that_links_out_is_refused(raw_copy, lfm, tmp_path):
 
 
 def test_a_finance_narrative_outside_the_drop_is_refused(raw_copy):
-    from evalpipe.finance import load_declaration
+    from evalpipe.finance_read import load_declaration
 
     path = raw_copy / "finance" / "finance.yaml"
     text = path.read_text(encoding="utf-8")

@@ -97,11 +97,11 @@ def _spanish_only_texts(project: Path) -> list[str]:
         texts += list(strings(yaml.safe_load(path.read_text(encoding="utf-8"))))
     sources = yaml.safe_load((project / "data" / "raw" / "microdata" / "sources.yaml").read_text(encoding="utf-8"))
     texts += [str(v) for v in _leaves(sources)]
-    from evalpipe import finance
+    from evalpipe.finance_read import load_finance
     from evalpipe.lfm import load_logframe
     from evalpipe.quarters import parse_quarter
 
-    data = finance.load_finance(project / "data" / "raw", load_logframe(lfm), parse_quarter("2020Q2"), project)
+    data = load_finance(project / "data" / "raw", load_logframe(lfm), parse_quarter("2020Q2"), project)
     texts += [v for v in data.inventory["period_text"] if v]  # the financial reports' own period cells
     return sorted({t.strip() for t in texts if t and len(t.strip()) > 2}, key=len, reverse=True)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -12,13 +11,12 @@ import evalpipe.readers as readers
 from evalpipe.cleaning import BLANK, NOT_APPLICABLE, REPORTED, UNKNOWN
 from evalpipe.errors import InputError
 from evalpipe.quarters import Quarter, parse_quarter
-from evalpipe.readers import READERS, read_progress_report
+from evalpipe.readers import read_progress_report
 
 NAME = "informe_2020T2.xlsx"  # the default title of workbook_writer says "Periodo: abril - junio 2020"
 # With the default title (3 lines) the header is on Excel row 4 and the first data row is row 5.
 FIRST_ROW = 5
 ALIASES = ["Cód. indicador", "Descripción del indicador", "Meta total", "Avance acumulado", "Observaciones"]
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def indicator(code="1.2.1.1", value=10, comment=None):
@@ -173,10 +171,6 @@ def test_the_indicator_table_may_be_on_a_later_sheet(tmp_path, workbook_writer):
     assert report.records[0].source_row == 3
 
 
-def test_progress_report_reader_is_registered():
-    assert READERS["progress_report"] is read_progress_report
-
-
 # --------------------------------------------------------------------------- refusals naming the place
 
 
@@ -319,92 +313,6 @@ def test_a_sheet_with_a_header_but_no_indicator_rows(tmp_path, workbook_writer):
     error = read_error(path)
     assert_place(error, NAME, sheet="Indicadores", row=4)
     assert "at least one indicator row" in error.expected
-
-
-# --------------------------------------------------------------------------- the file itself
-
-
-def test_an_empty_file(tmp_path):
-    path = tmp_path / NAME
-    path.write_bytes(b"")
-    error = read_error(path)
-    assert_place(error, NAME)
-    assert ".xlsx workbook" in error.expected
-    assert error.found == "an empty file"
-
-
-def test_a_file_that_is_not_a_zip(tmp_path):
-    path = tmp_path / NAME
-    path.write_text("Código;Valor acumulado\n1.2.1.1;5\n", encoding="utf-8")
-    error = read_error(path)
-    assert_place(error, NAME)
-    assert ".xlsx workbook" in error.expected
-    assert error.found == "a file that is not an .xlsx workbook"
-
-
-def test_an_encrypted_or_legacy_office_file(tmp_path):
-    path = tmp_path / NAME
-    path.write_bytes(OLE_MAGIC + b"\x00" * 1024)
-    error = read_error(path)
-    assert_place(error, NAME)
-    assert "not password-protected" in error.expected
-    assert error.found == "an encrypted or legacy Office file"
-
-
-def test_an_xlsm_name_is_refused_before_opening(tmp_path, workbook_writer):
-    path = workbook_writer(tmp_path / "informe_2020T2.xlsm", [indicator()])
-    error = read_error(path)
-    assert_place(error, "informe_2020T2.xlsm")
-    assert "without macros" in error.expected
-    assert ".xlsm" in error.found
-
-
-def test_a_zip_with_a_macro_project_inside(tmp_path, workbook_writer):
-    path = workbook_writer(tmp_path / NAME, [indicator()])
-    with zipfile.ZipFile(path, "a") as archive:
-        archive.writestr("xl/vbaProject.bin", b"\x00" * 16)
-    error = read_error(path)
-    assert_place(error, NAME)
-    assert "without macros" in error.expected
-
-
-def test_a_zip_that_is_not_a_workbook(tmp_path):
-    path = tmp_path / NAME
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("readme.txt", "hola")
-    error = read_error(path)
-    assert_place(error, NAME)
-    assert error.found == "a zip archive that is not a workbook"
-
-
-def test_a_zip_whose_uncompressed_size_is_too_large(tmp_path, workbook_writer, monkeypatch):
-    path = workbook_writer(tmp_path / NAME, [indicator()])
-    with zipfile.ZipFile(path) as archive:
-        total = sum(info.file_size for info in archive.infolist())
-    monkeypatch.setattr(readers, "MAX_UNCOMPRESSED_BYTES", total - 1)
-    opened = []
-    monkeypatch.setattr("openpyxl.load_workbook", lambda *a, **k: opened.append(a))
-    error = read_error(path)
-    assert_place(error, NAME)
-    assert "unpacks to under" in error.expected
-    assert "uncompressed" in error.found
-    assert opened == []  # refused before openpyxl was asked to open it
-
-
-def test_a_zip_at_the_uncompressed_limit_is_read(tmp_path, workbook_writer, monkeypatch):
-    path = workbook_writer(tmp_path / NAME, [indicator()])
-    with zipfile.ZipFile(path) as archive:
-        total = sum(info.file_size for info in archive.infolist())
-    monkeypatch.setattr(readers, "MAX_UNCOMPRESSED_BYTES", total)
-    assert len(read_progress_report(path).records) == 1
-
-
-def test_a_file_larger_than_the_workbook_limit(tmp_path, workbook_writer, monkeypatch):
-    path = workbook_writer(tmp_path / NAME, [indicator()])
-    monkeypatch.setattr(readers, "MAX_WORKBOOK_BYTES", path.stat().st_size - 1)
-    error = read_error(path)
-    assert_place(error, NAME)
-    assert error.expected.startswith("a workbook under")
 
 
 # --------------------------------------------------------------------------- the shipped workbooks
