@@ -101,9 +101,20 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# What parsing found, keyed by the SHA-256 of what was parsed ("imports:<sha>", "ficha_columns:<sha>"): the
+# scheduler fills it from the run's .cache/parsed.json and saves it there, so that deciding a no-op run parses
+# no Python and no ficha (and imports no pandas). A content hash as the key: an edit is never missed.
+PARSED: dict[str, object] = {}
+USED: set[str] = set()  # the keys of PARSED this process looked up (what is saved)
+
+
 def _imports(source: str) -> set[str]:
     """evalpipe modules imported by a piece of code (absolute or relative imports)."""
-    return set(_imports_cached(source))
+    key = "imports:" + sha256_bytes(source.encode("utf-8"))
+    if key not in PARSED:
+        PARSED[key] = sorted(_imports_cached(source))
+    USED.add(key)
+    return set(PARSED[key])
 
 
 @functools.lru_cache(maxsize=256)
@@ -211,9 +222,14 @@ def _derived(name: str, roots: dict) -> object:
     """Values a stage depends on that are not whole files: the clean stage keeps a free-text column only
     when some ficha uses it, so it depends on the columns the fichas name (not on the rest of a ficha)."""
     if name == "ficha_columns":
-        from .fichas import columns_used_by_fichas
+        read = _hash_globs(("raw:fichas/**",), roots)
+        key = "ficha_columns:" + sha256_bytes(json.dumps(read, sort_keys=True).encode())
+        if key not in PARSED:
+            from .fichas import columns_used_by_fichas
 
-        return {source: sorted(columns) for source, columns in sorted(columns_used_by_fichas(roots["raw"]).items())}
+            PARSED[key] = {source: sorted(columns)
+                           for source, columns in sorted(columns_used_by_fichas(roots["raw"]).items())}
+        return PARSED[key]
     raise KeyError(name)
 
 
