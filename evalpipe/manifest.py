@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import subprocess
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 
 KEY_PACKAGES = ("evalpipe", "pandas", "numpy", "great-expectations", "papermill", "nbconvert", "nbclient",
@@ -23,6 +21,9 @@ def relative(path: Path, root: Path) -> str:
 
 
 def package_versions() -> dict[str, str]:
+    import platform
+    from importlib import metadata
+
     versions = {"python": platform.python_version()}
     for name in KEY_PACKAGES:
         try:

@@ -131,21 +131,23 @@ def stage_status(params, project_root: Path) -> list[StageReport]:
     stage_roots = roots(params, root, run_dir, processed)
     load_parsed(run_dir)
     out, rerun = [], set()
-    for current in stage_graph.STAGES:
-        missing = _missing_requirement(current, params, root)
-        if missing:
-            out.append(missing)
-            continue
-        reason = rerun_reason(current, params, root, run_dir, stage_roots)
-        upstream = [n for n in current.needs if n in rerun]
-        if reason is None and upstream:
-            reason = f"may change after {', '.join(upstream)} re-runs"
-        if reason:
-            rerun.add(current.name)
-            out.append(StageReport(current.name, "would run", reason))
-        else:
-            out.append(StageReport(current.name, "skipped", "up to date"))
+    with stage_graph.remembered_hashes():
+        for current in stage_graph.STAGES:
+            report = _missing_requirement(current, params, root) or _status_of(current, params, root, run_dir,
+                                                                               stage_roots, rerun)
+            if report.action == "would run":
+                rerun.add(current.name)
+            out.append(report)
     return out
+
+
+def _status_of(current, params, root: Path, run_dir: Path, stage_roots: dict, rerun: set) -> StageReport:
+    reason = rerun_reason(current, params, root, run_dir, stage_roots)
+    upstream = [n for n in current.needs if n in rerun]
+    if reason is None and upstream:
+        reason = f"may change after {', '.join(upstream)} re-runs"
+    return StageReport(current.name, "would run", reason) if reason else StageReport(current.name, "skipped",
+                                                                                     "up to date")
 
 
 def execute_graph(params, root: Path, selected: list[str], forced: set[str], staging_reports: Path,

@@ -8,6 +8,7 @@ A stage re-runs only when one of these changed; the reason is said in words.
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import hashlib
 import json
@@ -154,7 +155,7 @@ def module_closure(notebook_path: Path, package_dir: Path) -> dict[str, str]:
         if name in seen or not path.exists():
             continue
         text = path.read_bytes()
-        seen[name] = sha256_bytes(text)
+        seen[name] = _file_hash(path)
         pending |= _imports(text.decode("utf-8")) - set(seen)
     return dict(sorted(seen.items()))
 
@@ -181,6 +182,30 @@ def changed_outputs(recorded: dict[str, str] | None, current: dict[str, str]) ->
     return sorted(name for name in set(recorded) | set(current) if recorded.get(name) != current.get(name))
 
 
+# While deciding what a run would do (``remembered_hashes``), a file read for several stages is hashed once.
+_HASHES = threading.local()
+
+
+@contextlib.contextmanager
+def remembered_hashes():
+    """Hash each file once inside this block (in this thread): for a decision taken while no stage writes
+    (``status``, the check of a no-op run), never while stages run."""
+    _HASHES.memo = {}
+    try:
+        yield
+    finally:
+        _HASHES.memo = None
+
+
+def _file_hash(path: Path) -> str:
+    memo = getattr(_HASHES, "memo", None)
+    if memo is None:
+        return sha256_bytes(path.read_bytes())
+    if path not in memo:
+        memo[path] = sha256_bytes(path.read_bytes())
+    return memo[path]
+
+
 def _hash_globs(patterns: tuple[str, ...], roots: dict[str, Path]) -> dict[str, str]:
     files = {}
     for pattern in patterns:
@@ -193,7 +218,7 @@ def _hash_globs(patterns: tuple[str, ...], roots: dict[str, Path]) -> dict[str, 
                 continue
             for path in sorted(root.glob(glob)):
                 if path.is_file() and not path.name.startswith(("~$", ".")) and ".cache" not in path.parts:
-                    files[f"{root_name}:{path.relative_to(root)}"] = sha256_bytes(path.read_bytes())
+                    files[f"{root_name}:{path.relative_to(root)}"] = _file_hash(path)
     return dict(sorted(files.items()))
 
 
@@ -229,6 +254,7 @@ def _derived(name: str, roots: dict) -> object:
 
             PARSED[key] = {source: sorted(columns)
                            for source, columns in sorted(columns_used_by_fichas(roots["raw"]).items())}
+        USED.add(key)
         return PARSED[key]
     raise KeyError(name)
 
