@@ -19,16 +19,14 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import PipelineError
-from .kernels import (HtmlExporter, StageFailed, cell_timings, ipc_kernel_manager_class,  # noqa: F401
-                      prose_in_language)
-from .manifest import (Verification, build_manifest, git_commit, package_versions, published_hashes,  # noqa: F401
-                       relative, tree_hashes, verify_run)
-from .publish import (FolderError, RunLock, RunLocked, check_writable, os_error_message,  # noqa: F401
-                      probe_writable, publish, recover)
-from .scheduling import StageReport, plan_parameters, stage_status  # noqa: F401
-from .staging import path_mapping, replace_paths, working_directory  # noqa: F401
+from .kernels import HtmlExporter, StageFailed, ipc_kernel_manager_class, prose_in_language  # noqa: F401
+from .manifest import (build_manifest, git_commit, package_versions, published_hashes, relative,  # noqa: F401
+                       tree_hashes, verify_run)
+from .publish import FolderError, RunLock, check_writable, os_error_message, probe_writable, publish, recover
+from .scheduling import StageReport, stage_status  # noqa: F401
+from .staging import path_mapping, replace_paths, working_directory
 
-# Older names, still imported by evalpipe.compare.
+# The names evalpipe.compare imports from here.
 _tree_hashes, _relative, _path_mapping, _replace_paths = tree_hashes, relative, path_mapping, replace_paths
 _working_directory, _ipc_kernel_manager_class = working_directory, ipc_kernel_manager_class
 

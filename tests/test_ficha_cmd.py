@@ -18,8 +18,8 @@ from conftest import ROOT, project_copy, tree_hashes
 
 RUN = "midterm-2020Q2"
 PARAMETERS = {"evaluation": "midterm", "cutoff": "2020Q2", "lang": "es", "raw_dir": "data/raw",
-              "processed_dir": f"data/processed/{RUN}", "run_dir": f"reports/{RUN}", "expectations_dirs": ["expectations"],
-              "suppression_threshold": 5, "allow_outside_paths": False}
+              "processed_dir": f"data/processed/{RUN}", "run_dir": f"reports/{RUN}",
+              "expectations_dirs": ["expectations"], "suppression_threshold": 5, "allow_outside_paths": False}
 
 
 def invoke(project: Path, *args: str):
@@ -163,3 +163,19 @@ def test_the_loop_imports_nothing_heavy(project):
     result = subprocess.run([sys.executable, "-c", code, str(project)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_the_readme_ficha_commands_as_printed(project):
+    """README: `pipeline.py ficha 2.1.1.1` and `pipeline.py ficha 2.1.1 --run midterm-2020Q2`, in a shell-like
+    subprocess from the project folder; the seconds it took are printed by the command itself."""
+    one = subprocess.run([sys.executable, "pipeline.py", "ficha", "2.1.1.1"], cwd=project, capture_output=True,
+                         text=True, timeout=120)
+    assert one.returncode == 0, one.stderr
+    assert one.stdout.startswith("2.1.1.1 — ") and "2.1.1.2 — " not in one.stdout
+    outcome = subprocess.run([sys.executable, "pipeline.py", "ficha", "2.1.1", "--run", "midterm-2020Q2"],
+                             cwd=project, capture_output=True, text=True, timeout=120)
+    assert outcome.returncode == 0, outcome.stderr
+    expected = [r["indicator_id"] for r in published(project, "outcome_indicators") if r["outcome_id"] == "2.1.1"]
+    assert [line.split(" — ")[0] for line in outcome.stdout.splitlines() if " — " in line
+            and not line.startswith(" ")] == expected
