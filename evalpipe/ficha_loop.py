@@ -37,11 +37,6 @@ def run_parameters(root: Path, run: str) -> dict:
     return json.loads(manifest.read_text(encoding="utf-8"))["parameters"]
 
 
-def _wanted(target: str):
-    """A predicate on an indicator id: the indicator itself, or every indicator of the outcome ``target``."""
-    return lambda indicator: indicator == target or indicator.startswith(target + ".")
-
-
 def compute(root: Path, run: str, target: str) -> tuple[dict, list[Computed]]:
     """Compute the indicator ``target`` (or every indicator of the outcome ``target``) from the drop's fichas
     on the processed data of the published run ``run``; returns the run's parameters and the results."""
@@ -58,7 +53,10 @@ def compute(root: Path, run: str, target: str) -> tuple[dict, list[Computed]]:
     raw = root / params["raw_dir"]
     outside = bool(params.get("allow_outside_paths"))
     lfm = load_logframe(raw / "lfm", root, allow_outside=outside)
-    indicators = [i for i in lfm.outcome_indicators["indicator_id"] if _wanted(target)(str(i))]
+    # The indicator ``target`` and every indicator of the outcome ``target`` (an id may name both: outcome
+    # 2.2.1.2 holds indicators 2.2.1.2 and 2.2.1.3), in the logframe's order.
+    table = lfm.outcome_indicators
+    indicators = [str(i) for i, o in zip(table["indicator_id"], table["outcome_id"]) if target in (str(i), str(o))]
     if not indicators:
         raise FichaLoopError(f"ficha {target!r}: no outcome indicator or outcome of the logframe "
                              f"({params['raw_dir']}/lfm/) has this id (e.g. "
@@ -130,7 +128,8 @@ def lines(params: dict, computed: list[Computed]) -> list[str]:
     for item in computed:
         ficha, row = item.ficha, item.row
         text = ficha.fields.get("metodo_de_calculo") or {}
-        out.append(f"{ficha.indicator_id} — {ficha.fields.get('descripcion', '')}  ({ficha.path})")
+        out.append(f"{ficha.indicator_id} — {ficha.fields.get('descripcion', '')}  "
+                   f"({i18n.t('ficha.outcome', lang, outcome=row['outcome_id'])}; {ficha.path})")
         for field, key in (("formula_sin_etiquetas", "outcome.formula"), ("numerador", "outcome.numerator"),
                            ("denominador", "outcome.denominator")):
             if text.get(field):
