@@ -86,9 +86,11 @@ def execute_stage(name: str, notebook: str, root: Path, lang: str, injected: dic
     started = time.perf_counter()
     source = prose_in_language(root / "notebooks" / notebook, lang, progress)
     try:
+        # The kernel is stopped at once after the last cell (every cell has replied and its files are closed):
+        # a graceful shutdown waits about a second more per stage for nothing.
         pm.execute_notebook(source, relative(executed, root), parameters=injected,
                             kernel_name="python3", progress_bar=False, log_output=False, report_mode=False,
-                            kernel_manager_class=kernel_manager_class)
+                            kernel_manager_class=kernel_manager_class, shutdown_kernel="immediate")
     except PapermillExecutionError as exc:
         # The failing notebook is kept with its HTML, the failure first, so it can be read without Jupyter.
         with contextlib.suppress(Exception):

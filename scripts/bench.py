@@ -174,10 +174,12 @@ def main() -> None:
             pipeline(tmp / "cold0")
             report("re-run after editing one ficha (publishes), median", median(edits), "", edits)
         if "ficha" in parts:
-            loops = [timed([PYTHON, "pipeline.py", "ficha", "2.2.1.4"], tmp / "cold0") for _ in range(max(3, args.repeat))]
+            loops = [timed([PYTHON, "pipeline.py", "ficha", "2.2.1.4"], tmp / "cold0")
+                     for _ in range(max(3, args.repeat))]
             report("ficha loop: pipeline.py ficha 2.2.1.4, median", median(loops), "", loops)
-            outcome = [timed([PYTHON, "pipeline.py", "ficha", "2.2.1"], tmp / "cold0") for _ in range(max(3, args.repeat))]
-            report("ficha loop: pipeline.py ficha 2.2.1 (one outcome)", median(outcome), "", outcome)
+            outcome = [timed([PYTHON, "pipeline.py", "ficha", "2.1.1"], tmp / "cold0")
+                       for _ in range(max(3, args.repeat))]
+            report("ficha loop: pipeline.py ficha 2.1.1 (one outcome)", median(outcome), "", outcome)
         if "naive" in parts:
             naive = [naive_loop(make_project(tmp / f"naive{i}")) for i in range(max(1, args.repeat - 1))]
             report("naive CLI loop (papermill + nbconvert per notebook)", median(naive), "", naive)
