@@ -56,26 +56,30 @@ def pipeline(project: Path, *args: str) -> float:
 
 
 def naive_loop(project: Path) -> float:
-    """The same notebooks as a shell loop of `papermill` then `jupyter nbconvert --to html` CLI calls."""
+    """The same stage notebooks, in order, as a shell loop of `papermill` then `jupyter nbconvert --to html` CLI
+    calls, writing where the runner builds a run (``.staging/``: a notebook run by hand refuses other folders)."""
     from evalpipe.drop import load_drop
     from evalpipe.runner import RunParameters, build_manifest
+    from evalpipe.stages import STAGES
 
-    out = project / "reports" / "naive"
-    processed = project / "data" / "processed" / "naive"
+    run_dir, processed_dir = "reports/.staging/naive", "data/processed/.staging/naive"
+    out = project / run_dir
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
-    processed.mkdir(parents=True, exist_ok=True)
+    (project / processed_dir).mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     # What the runner writes before the stages (the figures and annex notebooks read it).
-    params = RunParameters("midterm", "2020Q2", "es", "data/raw", "data/processed/naive", "reports/naive",
-                           ["expectations"])
+    params = RunParameters("midterm", "2020Q2", "es", "data/raw", processed_dir, run_dir, ["expectations"])
     info = build_manifest(params, project, load_drop(project / "data" / "raw"), [])
     info.pop("stage_reports")
     (out / "reproducibility.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
-    for notebook in sorted((project / "notebooks").glob("*.ipynb")):
+    for stage in STAGES:
+        notebook = project / "notebooks" / stage.notebook
         executed = out / "notebooks" / notebook.name
-        subprocess.run([str(BIN / "papermill"), str(notebook), str(executed), "-p", "run_dir", "reports/naive",
-                        "-p", "processed_dir", "data/processed/naive", "--cwd", str(project)],
-                       cwd=project, check=True, capture_output=True)
+        result = subprocess.run([str(BIN / "papermill"), str(notebook), str(executed), "-p", "run_dir", run_dir,
+                                 "-p", "processed_dir", processed_dir, "--cwd", str(project)],
+                                cwd=project, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise SystemExit(f"naive loop: papermill {stage.notebook} failed\n{result.stderr[-2000:]}")
         subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", str(executed)], cwd=project, check=True,
                        capture_output=True)
     return time.perf_counter() - started
