@@ -60,8 +60,8 @@ test: $(STAMP) ## Set up, then run the tests
 test-fast: $(STAMP) ## Set up, then run the fast tests: no notebook kernel, no rendering (about a minute)
 	$(BIN)/python -m pytest -q -m "not slow and not render"
 
-bench: $(STAMP) ## Measure run times on this machine (prints a table; about 10 minutes)
-	$(BIN)/python scripts/bench.py
+bench: $(STAMP) ## Measure run times on this machine (table + reports/bench/latest.json; QUICK=1: one run each)
+	$(BIN)/python scripts/bench.py $(if $(QUICK),--quick) $(if $(BENCH_REPEAT),--repeat $(BENCH_REPEAT))
 
 lock: $(STAMP) ## Re-pin requirements.txt and environment.yml from the current .venv
 	$(BIN)/python scripts/lock.py

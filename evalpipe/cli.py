@@ -404,6 +404,38 @@ def indicators(evaluation: str = EVALUATION, cutoff: str = CUTOFF, lang: str = L
     _run(checked, only=["output_indicators", "outcome_indicators"], debug=debug)
 
 
+@app.command(short_help="Compute one outcome indicator (or outcome) from its ficha, in about a second.")
+def ficha(target: str = typer.Argument(..., metavar="ID", show_default=False,
+                                       help="An outcome indicator (2.1.1.1) or an outcome (2.1.1: all its "
+                                            "indicators)."),
+          run_name: Optional[str] = typer.Option(None, "--run", metavar="RUN",
+                                                 show_default=f"{DEFAULTS['evaluation']}-{DEFAULTS['cutoff']}",
+                                                 help="The published run whose processed data are used."),
+          debug: bool = DEBUG) -> None:
+    """Compute an outcome indicator (or every indicator of an outcome) from its ficha in the run's drop
+    (data/raw/fichas/), in-process, on the processed data of a published run, and print the formula,
+    numerator, denominator, n, exclusions (counts only, small counts suppressed as published) and status, in
+    the run's language. Nothing is written: `run` publishes."""
+    from .errors import PipelineError
+    from .ficha_loop import compute, lines
+
+    root = project_root()
+    run_name = run_name or f"{DEFAULTS['evaluation']}-{DEFAULTS['cutoff']}"
+    started = time.perf_counter()
+    try:
+        params, computed = compute(root, run_name, target)
+    except PipelineError as exc:
+        if debug:
+            raise
+        _fail(str(exc), 1)
+    from . import i18n
+
+    for line in lines(params, computed):
+        typer.echo(line)
+    typer.echo(i18n.t("ficha.done", params.get("lang", "es"), count=len(computed), run=run_name,
+                      seconds=f"{time.perf_counter() - started:.1f}"))
+
+
 @app.command(short_help="For each stage: up to date, or would run and why.")
 def status(evaluation: str = EVALUATION, cutoff: str = CUTOFF, lang: str = LANG, raw: str = RAW,
            expectations: Optional[str] = EXPECTATIONS, params: Optional[Path] = PARAMS,

@@ -122,11 +122,13 @@ def period_text(period: object, lang: str = "es") -> str:
 
 
 def load_fichas(raw_dir: Path, sources: dict[str, Source], outcome_indicators, display_root: Path | None = None,
-                *, lfm=None, allow_outside: bool = False) -> dict[str, Ficha]:
+                *, lfm=None, allow_outside: bool = False, stems=None) -> dict[str, Ficha]:
     """Read and check every ficha (``schemas.FichaSpec``); each LFM outcome indicator must have exactly one.
 
     Files ending .yaml or .yml are fichas; each must lie inside the drop (after links) unless
-    ``allow_outside``. With ``lfm``, the output ids a calculation names are checked too.
+    ``allow_outside``. With ``lfm``, the output ids a calculation names are checked too. With ``stems`` (a
+    predicate on a file's name without its suffix), only those files are read, and none is required
+    (``pipeline.py ficha`` reads the fichas it computes).
     """
     from .paths import display_path, inside_drop
     from .safeyaml import read_yaml
@@ -138,7 +140,8 @@ def load_fichas(raw_dir: Path, sources: dict[str, Source], outcome_indicators, d
     fichas: dict[str, Ficha] = {}
     lfm_table = outcome_indicators.set_index("indicator_id")
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in FICHA_SUFFIXES
-                   and not p.name.startswith(("~$", "."))) if folder.is_dir() else []
+                   and not p.name.startswith(("~$", "."))
+                   and (stems is None or stems(p.stem))) if folder.is_dir() else []
     for file in files:
         path = display_path(file, display_root) if display_root else f"{FICHAS_DIR}/{file.name}"
         try:
@@ -161,7 +164,7 @@ def load_fichas(raw_dir: Path, sources: dict[str, Source], outcome_indicators, d
                                   document.line_of(("periodo_de_referencia",)) if "periodo_de_referencia" in content
                                   else None)
     missing = [i for i in lfm_table.index if i not in fichas]
-    if missing:
+    if missing and stems is None:
         raise FichaError(f"{FICHAS_DIR}/: expected a ficha for every outcome indicator of the LFM; "
                          f"missing {', '.join(missing)}")
     return dict(sorted(fichas.items(), key=lambda item: [int(p) for p in item[0].split(".")]))

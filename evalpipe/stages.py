@@ -8,6 +8,7 @@ A stage re-runs only when one of these changed; the reason is said in words.
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import hashlib
 import json
@@ -102,9 +103,20 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# What parsing found, keyed by the SHA-256 of what was parsed ("imports:<sha>", "ficha_columns:<sha>"): the
+# scheduler fills it from the run's .cache/parsed.json and saves it there, so that deciding a no-op run parses
+# no Python and no ficha (and imports no pandas). A content hash as the key: an edit is never missed.
+PARSED: dict[str, object] = {}
+USED: set[str] = set()  # the keys of PARSED this process looked up (what is saved)
+
+
 def _imports(source: str) -> set[str]:
     """evalpipe modules imported by a piece of code (absolute or relative imports)."""
-    return set(_imports_cached(source))
+    key = "imports:" + sha256_bytes(source.encode("utf-8"))
+    if key not in PARSED:
+        PARSED[key] = sorted(_imports_cached(source))
+    USED.add(key)
+    return set(PARSED[key])
 
 
 @functools.lru_cache(maxsize=256)
@@ -144,7 +156,7 @@ def module_closure(notebook_path: Path, package_dir: Path) -> dict[str, str]:
         if name in seen or not path.exists():
             continue
         text = path.read_bytes()
-        seen[name] = sha256_bytes(text)
+        seen[name] = _file_hash(path)
         pending |= _imports(text.decode("utf-8")) - set(seen)
     return dict(sorted(seen.items()))
 
@@ -171,6 +183,30 @@ def changed_outputs(recorded: dict[str, str] | None, current: dict[str, str]) ->
     return sorted(name for name in set(recorded) | set(current) if recorded.get(name) != current.get(name))
 
 
+# While deciding what a run would do (``remembered_hashes``), a file read for several stages is hashed once.
+_HASHES = threading.local()
+
+
+@contextlib.contextmanager
+def remembered_hashes():
+    """Hash each file once inside this block (in this thread): for a decision taken while no stage writes
+    (``status``, the check of a no-op run), never while stages run."""
+    _HASHES.memo = {}
+    try:
+        yield
+    finally:
+        _HASHES.memo = None
+
+
+def _file_hash(path: Path) -> str:
+    memo = getattr(_HASHES, "memo", None)
+    if memo is None:
+        return sha256_bytes(path.read_bytes())
+    if path not in memo:
+        memo[path] = sha256_bytes(path.read_bytes())
+    return memo[path]
+
+
 def _hash_globs(patterns: tuple[str, ...], roots: dict[str, Path]) -> dict[str, str]:
     files = {}
     for pattern in patterns:
@@ -183,7 +219,7 @@ def _hash_globs(patterns: tuple[str, ...], roots: dict[str, Path]) -> dict[str, 
                 continue
             for path in sorted(root.glob(glob)):
                 if path.is_file() and not path.name.startswith(("~$", ".")) and ".cache" not in path.parts:
-                    files[f"{root_name}:{path.relative_to(root)}"] = sha256_bytes(path.read_bytes())
+                    files[f"{root_name}:{path.relative_to(root)}"] = _file_hash(path)
     return dict(sorted(files.items()))
 
 
@@ -212,9 +248,15 @@ def _derived(name: str, roots: dict) -> object:
     """Values a stage depends on that are not whole files: the clean stage keeps a free-text column only
     when some ficha uses it, so it depends on the columns the fichas name (not on the rest of a ficha)."""
     if name == "ficha_columns":
-        from .fichas import columns_used_by_fichas
+        read = _hash_globs(("raw:fichas/**",), roots)
+        key = "ficha_columns:" + sha256_bytes(json.dumps(read, sort_keys=True).encode())
+        if key not in PARSED:
+            from .fichas import columns_used_by_fichas
 
-        return {source: sorted(columns) for source, columns in sorted(columns_used_by_fichas(roots["raw"]).items())}
+            PARSED[key] = {source: sorted(columns)
+                           for source, columns in sorted(columns_used_by_fichas(roots["raw"]).items())}
+        USED.add(key)
+        return PARSED[key]
     raise KeyError(name)
 
 

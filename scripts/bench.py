@@ -1,20 +1,26 @@
-"""Benchmark of the pipeline on this machine: prints a table of wall times (median of several runs).
+"""Benchmark of the pipeline on this machine: prints a table of wall times (median of several runs), the
+per-stage breakdown of a cold run (kernel start, imports, work, export: the manifest's stage_reports), and
+writes a JSON copy to reports/bench/<UTC time>.json and reports/bench/latest.json.
 
-Not a test: numbers depend on the machine. Run with `make bench` (about 10 minutes on 2 cores).
-Each measurement runs `pipeline.py` in a fresh copy of the project in a temporary folder.
+Not a test: numbers depend on the machine and its load, nothing is asserted. `make bench` (about 20 minutes on
+2 cores) or `make bench QUICK=1` (one run per measurement, about 8 minutes). Each measurement runs
+`pipeline.py` in a fresh copy of the project in a temporary folder.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
+import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import openpyxl
@@ -50,28 +56,30 @@ def pipeline(project: Path, *args: str) -> float:
 
 
 def naive_loop(project: Path) -> float:
-    """The same notebooks as a shell loop of `papermill` then `jupyter nbconvert --to html` CLI calls."""
-    import json
-
+    """The same stage notebooks, in order, as a shell loop of `papermill` then `jupyter nbconvert --to html` CLI
+    calls, writing where the runner builds a run (``.staging/``: a notebook run by hand refuses other folders)."""
     from evalpipe.drop import load_drop
     from evalpipe.runner import RunParameters, build_manifest
+    from evalpipe.stages import STAGES
 
-    out = project / "reports" / "naive"
-    processed = project / "data" / "processed" / "naive"
+    run_dir, processed_dir = "reports/.staging/naive", "data/processed/.staging/naive"
+    out = project / run_dir
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
-    processed.mkdir(parents=True, exist_ok=True)
+    (project / processed_dir).mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     # What the runner writes before the stages (the figures and annex notebooks read it).
-    params = RunParameters("midterm", "2020Q2", "es", "data/raw", "data/processed/naive", "reports/naive",
-                           ["expectations"])
+    params = RunParameters("midterm", "2020Q2", "es", "data/raw", processed_dir, run_dir, ["expectations"])
     info = build_manifest(params, project, load_drop(project / "data" / "raw"), [])
     info.pop("stage_reports")
     (out / "reproducibility.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
-    for notebook in sorted((project / "notebooks").glob("*.ipynb")):
+    for stage in STAGES:
+        notebook = project / "notebooks" / stage.notebook
         executed = out / "notebooks" / notebook.name
-        subprocess.run([str(BIN / "papermill"), str(notebook), str(executed), "-p", "run_dir", "reports/naive",
-                        "-p", "processed_dir", "data/processed/naive", "--cwd", str(project)],
-                       cwd=project, check=True, capture_output=True)
+        result = subprocess.run([str(BIN / "papermill"), str(notebook), str(executed), "-p", "run_dir", run_dir,
+                                 "-p", "processed_dir", processed_dir, "--cwd", str(project)],
+                                cwd=project, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise SystemExit(f"naive loop: papermill {stage.notebook} failed\n{result.stderr[-2000:]}")
         subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", str(executed)], cwd=project, check=True,
                        capture_output=True)
     return time.perf_counter() - started
@@ -116,31 +124,49 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def stage_breakdown(project: Path) -> list[dict]:
+    """Where each stage of the run published in ``project`` spent its time (its manifest's stage_reports)."""
+    manifest = json.loads((project / "reports" / "midterm-2020Q2" / "manifest.json").read_text(encoding="utf-8"))
+    return [{"stage": r["stage"], "seconds": r.get("seconds", 0.0), **r.get("timings", {})}
+            for r in manifest.get("stage_reports", []) if r.get("action") == "ran"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median reported)")
+    parser.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT") or 3),
+                        help="runs per measurement (median reported); default $BENCH_REPEAT or 3")
     parser.add_argument("--projects", type=int, default=20, help="projects for the growth measurement")
-    parser.add_argument("--parts", default="cold,noop,edit,naive,scale,projects",
-                        help="comma-separated measurements to take (the naive ratio needs cold)")
+    parser.add_argument("--quick", action="store_true",
+                        help="one run per measurement, no growth measurement (make bench QUICK=1)")
+    parser.add_argument("--parts", default="cold,noop,edit,ficha,naive,scale,projects",
+                        help="comma-separated measurements to take (the naive ratio and the scale deltas need cold)")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
-    rows = []
+    if args.quick:
+        args.repeat = 1
+        parts.discard("projects")
+    rows: list[dict] = []
+    breakdown: list[dict] = []
 
-    def report(name: str, seconds: float, note: str = "") -> None:
-        rows.append((name, seconds, note))
-        print(f"{name:48} {seconds:8.2f} s  {note}", flush=True)
+    def report(name: str, seconds: float, note: str = "", runs: list[float] | None = None) -> None:
+        rows.append({"measure": name, "seconds": None if seconds != seconds else round(seconds, 3), "note": note,
+                     "runs": [round(r, 3) for r in (runs or [seconds])]})
+        print(f"{name:52} {seconds:8.2f} s  {note}", flush=True)
 
+    print(f"{'measure':52} {'seconds':>8}", flush=True)
     with tempfile.TemporaryDirectory(prefix="evalpipe-bench-") as tmp:
         tmp = Path(tmp)
         cold = []
-        if parts & {"cold", "noop", "edit"}:
+        if parts & {"cold", "noop", "edit", "ficha"}:
             for i in range(args.repeat if "cold" in parts else 1):
                 project = make_project(tmp / f"cold{i}")
                 cold.append(pipeline(project))
-            report("cold full run (shipped data)", median(cold), f"runs: {', '.join(f'{c:.1f}' for c in cold)}")
+            report("cold full run (shipped data), median", median(cold), f"runs: {', '.join(f'{c:.1f}' for c in cold)}",
+                   cold)
+            breakdown = stage_breakdown(tmp / "cold0")
         if "noop" in parts:
             noop = [pipeline(tmp / "cold0") for _ in range(max(5, args.repeat))]
-            report("no-op re-run", median(noop))
+            report("no-op re-run, median", median(noop), "", noop)
         if "edit" in parts:
             edits = []
             ficha = tmp / "cold0" / "data" / "raw" / "fichas" / "2.2.1.1.yaml"
@@ -149,28 +175,61 @@ def main() -> None:
                 ficha.write_text(original + f"# benchmark edit {i}\n", encoding="utf-8")
                 edits.append(pipeline(tmp / "cold0"))
             ficha.write_text(original, encoding="utf-8")
-            report("re-run after editing one ficha", median(edits))
+            pipeline(tmp / "cold0")
+            report("re-run after editing one ficha (publishes), median", median(edits), "", edits)
+        if "ficha" in parts:
+            loops = [timed([PYTHON, "pipeline.py", "ficha", "2.2.1.4"], tmp / "cold0")
+                     for _ in range(max(3, args.repeat))]
+            report("ficha loop: pipeline.py ficha 2.2.1.4, median", median(loops), "", loops)
+            outcome = [timed([PYTHON, "pipeline.py", "ficha", "2.1.1"], tmp / "cold0")
+                       for _ in range(max(3, args.repeat))]
+            report("ficha loop: pipeline.py ficha 2.1.1 (one outcome)", median(outcome), "", outcome)
         if "naive" in parts:
-            naive = [naive_loop(make_project(tmp / f"naive{i}")) for i in range(max(2, args.repeat - 1))]
-            ratio = f"cold run is {median(naive) / median(cold):.1f}x faster" if cold else ""
-            report("naive CLI loop (papermill + nbconvert per notebook)", median(naive), ratio)
+            naive = [naive_loop(make_project(tmp / f"naive{i}")) for i in range(max(1, args.repeat - 1))]
+            report("naive CLI loop (papermill + nbconvert per notebook)", median(naive), "", naive)
+            if cold:
+                report("ratio naive / ours (cold run)", median(naive) / median(cold), "times faster (x, not seconds)")
         for factor in ((10, 100) if "scale" in parts else ()):
             project = make_project(tmp / f"x{factor}")
             n = scale_microdata(project / "data" / "raw", factor)
-            seconds = pipeline(project)
-            extra = f"+{seconds - median(cold):.1f} s over the cold run" if cold else ""
-            report(f"cold run, microdata x{factor} ({n} rows)", seconds, extra)
-        if "projects" not in parts:
-            return
-        started = time.perf_counter()
-        for i in range(args.projects):
-            project = make_project(tmp / f"proj{i}")
-            pipeline(project, "--cutoff", "2023Q2", "--raw", "tests/fixtures/project_b/raw", "--expectations",
-                     "tests/fixtures/project_b/expectations")
-        total = time.perf_counter() - started
-        report(f"{args.projects} small projects, one after another", total, f"{total / args.projects:.1f} s each")
+            try:
+                seconds = pipeline(project)
+            except SystemExit as failed:  # a run the pipeline refuses is a result too, not the end of the bench
+                error = next((line for line in str(failed).splitlines() if line.startswith("error:")), str(failed))
+                report(f"cold run, microdata x{factor} ({n} rows)", float("nan"), f"refused: {error[:150]}")
+                continue
+            report(f"cold run, microdata x{factor} ({n} rows)", seconds)
+            if cold:
+                report(f"microdata x{factor} delta over the cold run", seconds - median(cold))
+        if "projects" in parts:
+            started = time.perf_counter()
+            for i in range(args.projects):
+                project = make_project(tmp / f"proj{i}")
+                pipeline(project, "--cutoff", "2023Q2", "--raw", "tests/fixtures/project_b/raw", "--expectations",
+                         "tests/fixtures/project_b/expectations")
+            total = time.perf_counter() - started
+            report(f"{args.projects} small projects, one after another", total, f"{total / args.projects:.1f} s each")
+    if breakdown:
+        print()
+        columns = ("seconds", "kernel_start", "imports", "work", "export", "other")
+        print("per stage (cold run; stages run two at a time, so they overlap):")
+        print(f"  {'stage':20}" + "".join(f"{c:>14}" for c in columns))
+        for stage in breakdown:
+            print(f"  {stage['stage']:20}" + "".join(f"{stage.get(c, 0.0):14.2f}" for c in columns))
+    machine = {"cores": os.cpu_count(), "python": sys.version.split()[0], "load_average": list(os.getloadavg()),
+               "platform": platform.platform()}
     print()
-    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+    print(f"machine: {machine['cores']} cores; python {machine['python']}; load average at the end "
+          f"{', '.join(f'{v:.1f}' for v in machine['load_average'])}")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    result = {"when": stamp, "repeat": args.repeat, "quick": args.quick, "machine": machine, "rows": rows,
+              "stages": breakdown}
+    out = ROOT / "reports" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(result, indent=2) + "\n"
+    (out / f"{stamp}.json").write_text(text, encoding="utf-8")
+    (out / "latest.json").write_text(text, encoding="utf-8")
+    print(f"written: reports/bench/{stamp}.json (and reports/bench/latest.json)")
 
 
 if __name__ == "__main__":

@@ -258,6 +258,9 @@ RUN_ON_A_PUBLISHED_RUN = (
 RUN_BY = {
     ".venv/bin/python pipeline.py compare midterm-2020Q2 final-2021Q4":
         "test_compare.py::test_end_to_end_make_run_the_final_run_then_the_comparison",
+    ".venv/bin/python pipeline.py ficha 2.1.1.1": "test_ficha_cmd.py::test_the_readme_ficha_commands_as_printed",
+    ".venv/bin/python pipeline.py ficha 2.1.1 --run midterm-2020Q2":
+        "test_ficha_cmd.py::test_the_readme_ficha_commands_as_printed",
     ".venv/bin/python pipeline.py run --cutoff 2020Q4":
         "test_pipeline.py::test_later_cutoff_uses_the_2020q4_report_in_its_own_folder",
     ".venv/bin/python pipeline.py run --lang en":
