@@ -60,6 +60,13 @@ test: $(STAMP) ## Set up, then run the tests
 test-fast: $(STAMP) ## Set up, then run the fast tests: no notebook kernel, no rendering (about a minute)
 	$(BIN)/python -m pytest -q -m "not slow and not render"
 
+.PHONY: mutation
+mutation: $(STAMP) ## Mutation testing (mutmut, 2 workers) of outputs, methods, operators, outcomes, privacy, export on the fast unit tests (docs/mutation.md)
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results --all true > mutants/results.txt || $(BIN)/mutmut results > mutants/results.txt
+	$(BIN)/python scripts/mutation_score.py
+
 bench: $(STAMP) ## Measure run times on this machine (prints a table; about 10 minutes)
 	$(BIN)/python scripts/bench.py
 
