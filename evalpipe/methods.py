@@ -147,8 +147,8 @@ class _Number:
 def write_formula(name: str, row: dict, number: Callable[[Any, int], str]) -> str:
     """The registered formula of method ``name`` with the numbers of an outcome table's ``row`` (keys
     numerator, denominator, current, unit), each number written by ``number(value, decimals)``; no note."""
-    spec = REGISTRY[name] if name in REGISTRY else Method(name, lambda params, context: Result(None))
-    return spec.formula.format(numerator=_Number(row.get("numerator"), number),
+    formula = REGISTRY[name].formula if name in REGISTRY else "{value}"
+    return formula.format(numerator=_Number(row.get("numerator"), number),
                                denominator=_Number(row.get("denominator"), number),
                                value=_Number(row.get("current"), number, row.get("unit")))
 

@@ -6,7 +6,9 @@ The score is killed / (killed + survived + no tests), in %."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -26,10 +28,15 @@ def status(code: int | None) -> str:
     return "other"
 
 
-def main() -> None:
+def main(patterns: list[str]) -> None:
+    """``patterns``: the mutant names `mutmut run` was given (the Makefile's MUTANTS); others are not counted."""
     rows, survivors = [], []
     for meta in sorted((ROOT / "mutants").rglob("*.py.meta")):
         codes = json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {})
+        codes = {name: code for name, code in codes.items()
+                 if not patterns or any(fnmatch.fnmatchcase(name, p) for p in patterns)}
+        if not codes:
+            continue
         counts = Counter(status(code) for code in codes.values())
         module = str(meta.relative_to(ROOT / "mutants")).removesuffix(".meta")
         judged = counts["killed"] + counts["survived"] + counts["no tests"]
@@ -45,4 +52,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -233,8 +233,10 @@ def test_operators_are_one_registry_with_their_operand_kinds():
     assert {name: op.operand for name, op in operators.OPERATORS.items()} == {
         "in": "values", "not_in": "values", "not_blank": "true", "on_or_before": "date", "after": "date",
         "on_or_after": "date", "greater_than": "number"}
-    with pytest.raises(ValueError, match="operand kind"):
+    with pytest.raises(ValueError) as caught:
         operators.operator("like", "pattern")
+    assert str(caught.value) == ("operator 'like': operand kind 'pattern' is not one of values, true, date, "
+                                 "number")
     assert "like" not in operators.OPERATORS
 
 
@@ -259,6 +261,42 @@ def test_each_text_operator_keeps_the_rows_it_names(condition, kept):
 def test_each_date_and_number_operator_keeps_the_rows_it_names(condition, kept):
     column = "n" if "greater_than" in condition else "d"
     frame = pd.DataFrame({"d": pd.to_datetime(["2020-06-29", "2020-06-30", "2020-07-01", None]),
-                          "n": [5, 5.5, "9", None]})
+                          "n": [5, 5.5, "9", "nueve"]})
     mask = methods.condition_mask(frame, {"column": column, **condition}, ctx())
     assert mask.fillna(False).tolist() == kept
+
+
+def test_pre_post_weighted_applies_its_filters_and_leaves_out_groups_without_both_results():
+    from evalpipe import i18n
+
+    rows = pd.DataFrame({"taller": ["A", "B", "C", "D", "E", "F"], "n": [10, 30, 0, None, 5, 1],
+                         "pre": [10.0, 20.0, 99.0, 99.0, None, 12.0], "post": [12.0, 26.0, 99.0, 99.0, 15.0, 18.0],
+                         "region": ["x", "x", "x", "x", "x", "y"]})
+    params = {"source": "t", "weight_column": "n", "pre_column": "pre", "post_column": "post", "label_column": "taller",
+              "filters": [{"column": "region", "in": ["x"], "reason": "otra región"}]}
+    result = run_method("pre_post_weighted", params, ctx(t=rows))
+    # A and B only: C has no participants, D no weight, E no entry test; F is another region
+    mean_pre, mean_post = (10 * 10 + 30 * 20) / 40, (10 * 12 + 30 * 26) / 40
+    assert result.n_used == 40 and result.denominator == pytest.approx(mean_pre)
+    assert result.value == pytest.approx(100 * (mean_post - mean_pre) / mean_pre)
+    assert [(e.reason, e.n) for e in result.exclusions] == [
+        ("otra región", 1), (i18n.t("reason.without_both_results", "es"), 3)]
+    assert result.detail["taller"].tolist() == ["A", "B"]
+    everyone = run_method("pre_post_weighted", {k: v for k, v in params.items() if k != "filters"}, ctx(t=rows))
+    assert everyone.n_used == 41 and [e.n for e in everyone.exclusions] == [3]
+
+
+def test_not_measured_uses_no_row():
+    result = run_method("not_measured", {"reason": "sin datos"}, ctx())
+    assert result.n_used == 0 and result.n_excluded == 0 and result.numerator is None
+
+
+def test_a_method_registered_without_formula_writes_its_value():
+    methods.method("plain_value", "source")(lambda params, context: methods.Result(1.0))
+    try:
+        spec = methods.REGISTRY["plain_value"]
+        assert (spec.name, spec.required, spec.formula, spec.note, spec.columns) == (
+            "plain_value", ("source",), "{value}", None, ())
+        assert methods.write_formula("plain_value", ROW, _fmt) == "<45|2> %"
+    finally:
+        methods.REGISTRY.pop("plain_value")

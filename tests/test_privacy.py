@@ -76,3 +76,19 @@ def test_private_types_come_from_the_column_type_registry():
 
     assert set(privacy.PRIVATE_TYPES) == {"id", "text"}
     assert all(COLUMN_TYPES[name].private for name in privacy.PRIVATE_TYPES)
+
+
+def test_suppression_keeps_whole_counts_whole():
+    """A count kept is the count as it was (an int stays an int: "5", never "5.0", in the CSV)."""
+    out, _ = privacy.suppress_small_counts(pd.DataFrame({"n": [1, 5, 12]}))
+    assert [type(v) for v in out["n"].tolist()] == [str, int, int]
+    out, _ = privacy.suppress_where(pd.DataFrame({"n": [1, 5]}), pd.Series([True, True]), "n")
+    assert [type(v) for v in out["n"].tolist()] == [str, int] and out["n"].tolist() == ["<5", 5]
+
+
+def test_public_exclusions_use_the_threshold_given():
+    exclusions = pd.DataFrame({"indicator_id": ["a", "a"], "reason": ["r1", "r2"], "n": [2, 4]})
+    fichas = {"a": SimpleNamespace(source_key="v")}
+    sources = {"v": SimpleNamespace(sensitive=True)}
+    out, hidden = privacy.public_exclusions(exclusions, fichas, sources, 3)
+    assert out["n"].tolist() == ["<3", 4] and hidden == 1
