@@ -300,3 +300,24 @@ def test_a_method_registered_without_formula_writes_its_value():
         assert methods.write_formula("plain_value", ROW, _fmt) == "<45|2> %"
     finally:
         methods.REGISTRY.pop("plain_value")
+
+
+def test_an_operator_registers_its_mask_and_operand_kind():
+    from evalpipe import operators
+
+    def starts_with(values, operand):
+        return values.astype(str).str.startswith(tuple(operand))
+
+    assert operators.operator("starts_with", "values")(starts_with) is starts_with
+    try:
+        assert operators.OPERATORS["starts_with"] == operators.Operator("starts_with", "values", starts_with)
+        mask = methods.condition_mask(pd.DataFrame({"c": ["ab", "ba"]}), {"column": "c", "starts_with": ["a"]}, ctx())
+        assert mask.tolist() == [True, False]
+    finally:
+        operators.OPERATORS.pop("starts_with")
+
+
+def test_a_registry_view_reads_one_attribute_of_each_method():
+    view = methods._View("note")
+    assert view["pre_post_question"] == "outcome.pre_post_note" and list(view) == list(methods.REGISTRY)
+    assert len(view) == len(methods.REGISTRY)
