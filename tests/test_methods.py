@@ -284,6 +284,8 @@ def test_pre_post_weighted_applies_its_filters_and_leaves_out_groups_without_bot
     assert result.detail["taller"].tolist() == ["A", "B"]
     everyone = run_method("pre_post_weighted", {k: v for k, v in params.items() if k != "filters"}, ctx(t=rows))
     assert everyone.n_used == 41 and [e.n for e in everyone.exclusions] == [3]
+    usable = run_method("pre_post_weighted", params, ctx(t=rows.iloc[:2]))
+    assert usable.exclusions == [] and usable.n_used == 40  # nothing left out: no exclusion row, not a 0
 
 
 def test_not_measured_uses_no_row():
@@ -298,8 +300,11 @@ def test_a_method_registered_without_formula_writes_its_value():
         assert (spec.name, spec.required, spec.formula, spec.note, spec.columns) == (
             "plain_value", ("source",), "{value}", None, ())
         assert methods.write_formula("plain_value", ROW, _fmt) == "<45|2> %"
+        methods.method("noted_value", formula="{numerator}", note="outcome.note", columns=("c",))(lambda p, c: None)
+        assert (methods.formula_note("noted_value"), methods.REGISTRY["noted_value"].columns) == ("outcome.note", ("c",))
     finally:
         methods.REGISTRY.pop("plain_value")
+        methods.REGISTRY.pop("noted_value", None)
 
 
 def test_an_operator_registers_its_mask_and_operand_kind():
