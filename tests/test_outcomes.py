@@ -378,3 +378,20 @@ def test_formula_line_without_a_value_says_why():
         "1.1.2", "not_delivered")}
     assert outcomes.formula_line(waiting, "en") == (
         f"{i18n.t('outcome.no_value', 'en')}: {outcomes.requires_output_reason('1.1.2', 'not_delivered', 'en')}")
+
+
+def test_compute_outcome_status_counts_each_indicator_status_per_outcome():
+    indicators = pd.DataFrame({"outcome_id": ["1.1", "1.1", "1.1", "1.1", "1.1", "2.1", "2.1"],
+                               "status": ["achieved", "in_progress", "in_progress", "no_progress", "not_measured",
+                                          "no_progress", "no_progress"]})
+    outcomes_table = pd.DataFrame({"outcome_id": ["1.1", "2.1", "3.1"], "component_id": ["1", "2", "3"]})
+    table = outcomes.compute_outcome_status(indicators, outcomes_table)
+    assert list(table.columns) == outcomes.OUTCOME_STATUS_COLUMNS
+    assert table.to_dict("records") == [
+        {"outcome_id": "1.1", "component_id": "1", "status": "in_progress", "n_indicators": 5, "n_achieved": 1,
+         "n_in_progress": 2, "n_no_progress": 1, "n_not_measured": 1},
+        {"outcome_id": "2.1", "component_id": "2", "status": "no_progress", "n_indicators": 2, "n_achieved": 0,
+         "n_in_progress": 0, "n_no_progress": 2, "n_not_measured": 0},
+        {"outcome_id": "3.1", "component_id": "3", "status": "not_measured", "n_indicators": 0, "n_achieved": 0,
+         "n_in_progress": 0, "n_no_progress": 0, "n_not_measured": 0},
+    ]
