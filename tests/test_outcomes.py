@@ -395,3 +395,9 @@ def test_compute_outcome_status_counts_each_indicator_status_per_outcome():
         {"outcome_id": "3.1", "component_id": "3", "status": "not_measured", "n_indicators": 0, "n_achieved": 0,
          "n_in_progress": 0, "n_no_progress": 0, "n_not_measured": 0},
     ]
+
+
+def test_compute_outcome_status_of_no_outcome_keeps_its_columns():
+    empty = outcomes.compute_outcome_status(pd.DataFrame({"outcome_id": [], "status": []}),
+                                            pd.DataFrame({"outcome_id": [], "component_id": []}))
+    assert list(empty.columns) == outcomes.OUTCOME_STATUS_COLUMNS and empty.empty

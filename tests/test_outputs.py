@@ -128,3 +128,7 @@ def test_a_carried_value_is_marked_in_annex_16_with_its_quarter_and_explained(lf
 def test_status_counts_of_an_empty_table_have_no_share():
     counts = outputs.status_counts(pd.DataFrame({"status": []}), outputs.INDICATOR_STATUSES)
     assert counts["n"].tolist() == [0, 0, 0, 0] and counts["pct"].isna().all()
+
+
+def test_round_half_up_of_no_value_is_missing():
+    assert math.isnan(outputs.round_half_up(None, 1))
