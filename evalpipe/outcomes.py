@@ -242,7 +242,7 @@ def ficha_markdown(ficha: Ficha, row: dict, result: Result, lang: str = "es") ->
                     period=e(period_text(row["reference_period"], lang)))
     summary = i18n.t("outcome.summary", lang, baseline=_fmt(ficha.baseline), target=_fmt(ficha.target),
                      status=f"**{label(row['status'], lang)}**", n=row["n"], excluded=row["n_excluded"])
-    lines += ["", f"**{i18n.t('outcome.calculation', lang)}** ({detail}): {e(formula_line(row, lang))}",
+    lines += ["", f"**{i18n.t('outcome.calculation', lang)}** ({detail}): {e(formula_line(row | {'method': ficha.method}, lang))}",
               f"— {summary}"]
     if result.reason and row["value_note"] == "":
         lines.append(f"*{i18n.t('outcome.note', lang)}:* {e(reason_text(result.reason, lang))}")
