@@ -60,6 +60,20 @@ test: $(STAMP) ## Set up, then run the tests
 test-fast: $(STAMP) ## Set up, then run the fast tests: no notebook kernel, no rendering (about a minute)
 	$(BIN)/python -m pytest -q -m "not slow and not render"
 
+# The mutants `make mutation` runs: every function of outputs, methods, operators, privacy and export, and the
+# status rules and formula of outcomes (its notebook prose is out of scope). pyproject.toml [tool.mutmut] says
+# which files are mutated and which tests run.
+MUTANTS := 'evalpipe.outputs.*' 'evalpipe.methods.*' 'evalpipe.operators.*' 'evalpipe.privacy.*' \
+	'evalpipe.export.*' 'evalpipe.outcomes.x_outcome_status*' 'evalpipe.outcomes.x_compute_outcome_status*' \
+	'evalpipe.outcomes.x_evaluate_ficha*' 'evalpipe.outcomes.x__scheduled_after_cutoff*' \
+	'evalpipe.outcomes.x__waits_for*' 'evalpipe.outcomes.x_formula_line*'
+
+.PHONY: mutation
+mutation: $(STAMP) ## Mutation testing (mutmut, 2 workers) of outputs, methods, operators, outcomes, privacy, export on the fast unit tests (docs/mutation.md)
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2 $(MUTANTS)
+	$(BIN)/python scripts/mutation_score.py $(MUTANTS)
+
 bench: $(STAMP) ## Measure run times on this machine (table + reports/bench/latest.json; QUICK=1: one run each)
 	$(BIN)/python scripts/bench.py $(if $(QUICK),--quick) $(if $(BENCH_REPEAT),--repeat $(BENCH_REPEAT))
 

@@ -33,7 +33,7 @@ from .finance_tables import pivot_blocks
 from .labels import label, workbook_words
 from .lfm import Logframe, id_key, load_logframe, load_project
 from .microdata import load_sources
-from .outcomes import reason_text
+from .outcomes import formula_line, reason_text
 from .progress import warnings_in_words
 from .validation import description_text
 from .outputs import round_half_up, status_counts
@@ -218,18 +218,9 @@ def _outcome_dashboard(tables: dict[str, pd.DataFrame], lfm: Logframe, lang: str
 
 
 def formula_text(row: dict, lang: str) -> str:
-    """The computation with its numbers, e.g. "9 / 20 × 100 = 45 %", for a reviewer to redo by hand."""
-    t = _t(lang)
-    value, method, unit = row["current"], row["method"], row["unit"]
-    if row["value_note"] == NOT_APPLICABLE or value is None or pd.isna(value):
-        return f"{t['no_value']}: {reason_text(row['reason'], lang)}".rstrip(": ")
-    shown = _with_unit(value, unit)
-    if method == "share":
-        return f"{format_number(row['numerator'])} / {format_number(row['denominator'])} × 100 = {shown}"
-    if method.startswith("pre_post") or method == "percent_change_count":
-        return (f"({format_number(row['numerator'], 4)}) / {format_number(row['denominator'], 4)} = {shown}  "
-                f"{t['pre_post_note']}")
-    return shown
+    """The computation with its numbers, e.g. "9 / 20 × 100 = 45 %", for a reviewer to redo by hand: the
+    method's registered formula and note (``outcomes.formula_line``), numbers written as the annex writes them."""
+    return formula_line(row, lang, number=format_number)
 
 
 def _ficha(ficha: Ficha, row: dict, exclusions: pd.DataFrame, lang: str) -> dict:

@@ -41,8 +41,9 @@ def write_table(table: pd.DataFrame, path: Path, drop: DataDrop) -> Path:
     """Write ``table`` as UTF-8 CSV with a ``data_origin`` column (``synthetic`` or ``real``)."""
     out = table.copy()
     for column in out.columns:
-        if out[column].dtype == object:
-            out[column] = out[column].map(neutralise_cell)
+        # text of any dtype: object, pandas' string dtype, or categories (written as their text)
+        if out[column].dtype == object or isinstance(out[column].dtype, (pd.StringDtype, pd.CategoricalDtype)):
+            out[column] = out[column].astype(object).map(neutralise_cell)
     out["data_origin"] = drop.data_origin
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

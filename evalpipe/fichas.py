@@ -177,7 +177,11 @@ def columns_used(calculation: dict) -> set[str]:
     """The columns of its source a ``calculo`` names (parameters and conditions)."""
     from .schemas import COLUMN_PARAMS
 
-    used = {calculation[name] for name in COLUMN_PARAMS if isinstance(calculation.get(name), str)}
+    from .methods import REGISTRY
+
+    method = calculation.get("method")
+    declared = REGISTRY[method].columns if isinstance(method, str) and method in REGISTRY else ()
+    used = {calculation[name] for name in (*COLUMN_PARAMS, *declared) if isinstance(calculation.get(name), str)}
     conditions = [c for name in CONDITION_PARAMS if isinstance(calculation.get(name), list) for c in calculation[name]]
     if isinstance(calculation.get("baseline_zero_when"), dict):
         conditions.append(calculation["baseline_zero_when"])

@@ -7,11 +7,14 @@ the rows used and, for each rule that left rows out, how many and why.
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any, Callable
 
 import pandas as pd
 
+from .operators import OPERATORS
 from .quarters import Quarter
 
 
@@ -70,23 +73,92 @@ class Context:
         return self.tables[key]
 
 
-METHODS: dict[str, Callable[[dict, Context], Result]] = {}
-REQUIRED_PARAMS: dict[str, tuple[str, ...]] = {}
+@dataclass(frozen=True)
+class Method:
+    """One registered calculation method: its function, the parameters a ficha must give it, and how its
+    computation is written with numbers (``formula``) with the catalog key of the note printed after it
+    (``note``). The notebook (``outcomes.formula_line``) and the PDF annex (``annex.formula_text``) both
+    render the formula from here; they differ only in how a number is written.
+
+    ``formula`` is a template over the outcome table's row: ``{numerator}``, ``{denominator}`` and
+    ``{value}`` (the value with its unit, e.g. ``45 %``); a format spec is the number of decimals of that
+    number (``{numerator:4}``; default 2). ``columns``: parameters of this method, beyond those the ficha
+    schema knows (``schemas.Calculation``), that name a column of the ficha's source; the schema checks them
+    as columns and the cleaning stage keeps them (``fichas.columns_used``)."""
+
+    name: str
+    function: Callable[[dict, Context], Result]
+    required: tuple[str, ...] = ()
+    formula: str = "{value}"
+    note: str | None = None
+    columns: tuple[str, ...] = ()
 
 
-def method(name: str, *required: str):
-    """Register a calculation method under ``name`` with its required parameters."""
+REGISTRY: dict[str, Method] = {}
+
+
+class _View(Mapping):
+    """One attribute of every registered method, by name (a live view of ``REGISTRY``)."""
+
+    def __init__(self, attribute: str) -> None:
+        self.attribute = attribute
+
+    def __getitem__(self, name: str):
+        return getattr(REGISTRY[name], self.attribute)
+
+    def __iter__(self):
+        return iter(REGISTRY)
+
+    def __len__(self) -> int:
+        return len(REGISTRY)
+
+
+METHODS: Mapping[str, Callable[[dict, Context], Result]] = _View("function")
+REQUIRED_PARAMS: Mapping[str, tuple[str, ...]] = _View("required")
+FORMULA_FIELDS = ("numerator", "denominator", "value")
+
+
+def method(name: str, *required: str, formula: str = "{value}", note: str | None = None,
+           columns: tuple[str, ...] = ()):
+    """Register a calculation method under ``name`` with its required parameters, the template of its
+    formula written with numbers, the catalog key of the note that explains it and the parameters that name
+    a column of the source (see ``Method``)."""
+    fields = {field for _, field, _, _ in string.Formatter().parse(formula) if field is not None}
+    if not fields <= set(FORMULA_FIELDS):
+        raise ValueError(f"method '{name}': formula {formula!r} may only use {', '.join(FORMULA_FIELDS)}")
+
     def register(function: Callable[[dict, Context], Result]) -> Callable[[dict, Context], Result]:
-        METHODS[name] = function
-        REQUIRED_PARAMS[name] = required
+        REGISTRY[name] = Method(name, function, tuple(required), formula, note, tuple(columns))
         return function
     return register
 
 
+class _Number:
+    """A number of the formula, written by ``number(value, decimals)``; the decimals are the format spec."""
+
+    def __init__(self, value: Any, number: Callable[[Any, int], str], unit: str | None = None):
+        self.value, self.number, self.unit = value, number, unit
+
+    def __format__(self, spec: str) -> str:
+        text = self.number(self.value, int(spec) if spec else 2)
+        return f"{text} %" if self.unit == "percent" and text != "—" else text
+
+
+def write_formula(name: str, row: dict, number: Callable[[Any, int], str]) -> str:
+    """The registered formula of method ``name`` with the numbers of an outcome table's ``row`` (keys
+    numerator, denominator, current, unit), each number written by ``number(value, decimals)``; no note."""
+    formula = REGISTRY[name].formula if name in REGISTRY else "{value}"
+    return formula.format(numerator=_Number(row.get("numerator"), number),
+                               denominator=_Number(row.get("denominator"), number),
+                               value=_Number(row.get("current"), number, row.get("unit")))
+
+
+def formula_note(name: str) -> str | None:
+    """The catalog key of the note printed after the formula of method ``name`` (None: no note)."""
+    return REGISTRY[name].note if name in REGISTRY else None
+
+
 # ---------------------------------------------------------------------------- filters
-
-FILTER_OPERATORS = ("in", "not_in", "not_blank", "on_or_before", "after", "on_or_after", "greater_than")
-
 
 def _date(value: Any, context: Context) -> pd.Timestamp:
     if value == "cutoff":
@@ -95,29 +167,18 @@ def _date(value: Any, context: Context) -> pd.Timestamp:
 
 
 def condition_mask(frame: pd.DataFrame, condition: dict, context: Context) -> pd.Series:
-    """Rows meeting one structured condition: {column, in | not_in | not_blank | on_or_before | ...}."""
+    """Rows meeting one structured condition: {column, <one operator of operators.OPERATORS>: operand}."""
     column = condition.get("column")
     if column not in frame.columns:
         raise SpecError(f"unknown column '{column}' (columns: {', '.join(c for c in frame.columns if not c.startswith('source_'))})")
-    operators = [op for op in FILTER_OPERATORS if op in condition]
-    if len(operators) != 1:
-        raise SpecError(f"condition on '{column}' needs exactly one of {', '.join(FILTER_OPERATORS)}")
-    op, operand = operators[0], condition[operators[0]]
-    values = frame[column]
-    if op == "in":
-        return values.isin(list(operand))
-    if op == "not_in":
-        return ~values.isin(list(operand)) & values.notna()
-    if op == "not_blank":
-        return values.notna() & values.astype(str).str.strip().ne("")
-    if op == "greater_than":
-        return pd.to_numeric(values, errors="coerce") > float(operand)
-    limit = _date(operand, context)
-    if op == "on_or_before":
-        return values.notna() & (values <= limit)
-    if op == "on_or_after":
-        return values.notna() & (values >= limit)
-    return values.notna() & (values > limit)  # "after"
+    given = [op for op in OPERATORS if op in condition]
+    if len(given) != 1:
+        raise SpecError(f"condition on '{column}' needs exactly one of {', '.join(OPERATORS)}")
+    op = OPERATORS[given[0]]
+    operand = condition[op.name]
+    if op.operand == "date":
+        operand = _date(operand, context)
+    return op.mask(frame[column], operand)
 
 
 def apply_filters(frame: pd.DataFrame, filters: list[dict], context: Context
@@ -149,8 +210,10 @@ def _pct_change(post: float, pre: float) -> tuple[float | None, float | None, fl
 
 
 # ---------------------------------------------------------------------------- methods
+# The shipped methods are registered by a call just after their function, the same call as the decorator form
+# ``@method(...)`` a method added elsewhere uses (README, "Adding a calculation method"): mutation testing
+# (``make mutation``, mutmut) does not mutate decorated functions, and these bodies are what it must reach.
 
-@method("share", "source", "numerator_conditions")
 def share(params: dict, context: Context) -> Result:
     """Items meeting the conditions over all items in scope, × 100 (e.g. recommendations implemented)."""
     rows, exclusions = apply_filters(context.table(params["source"]), params.get("filters", []), context)
@@ -165,7 +228,9 @@ def share(params: dict, context: Context) -> Result:
     return Result(100 * numerator / denominator, numerator, denominator, denominator, exclusions, "", detail)
 
 
-@method("count", "source")
+method("share", "source", "numerator_conditions", formula="{numerator} / {denominator} × 100 = {value}")(share)
+
+
 def count(params: dict, context: Context) -> Result:
     """Rows (or distinct values of a column) meeting the filters (e.g. plan actions implemented)."""
     rows, exclusions = apply_filters(context.table(params["source"]), params.get("filters", []), context)
@@ -186,7 +251,9 @@ def count(params: dict, context: Context) -> Result:
     return Result(float(value), float(value), None, len(rows), exclusions, "", detail)
 
 
-@method("existence", "source")
+method("count", "source")(count)
+
+
 def existence(params: dict, context: Context) -> Result:
     """1 if at least one row meets the filters (e.g. a system that provides progress reports), else 0."""
     rows, exclusions = apply_filters(context.table(params["source"]), params.get("filters", []), context)
@@ -194,7 +261,9 @@ def existence(params: dict, context: Context) -> Result:
                   "" if len(rows) else "ninguna evidencia cumple las condiciones")
 
 
-@method("pre_post_participant", "source", "pre_column", "post_column", "id_column")
+method("existence", "source")(existence)
+
+
 def pre_post_participant(params: dict, context: Context) -> Result:
     """(mean post − mean pre) / mean pre × 100 over participants who took both tests."""
     rows, exclusions = apply_filters(context.table(params["source"]), params.get("filters", []), context)
@@ -214,8 +283,10 @@ def pre_post_participant(params: dict, context: Context) -> Result:
     return Result(value, numerator, denominator, len(rows), exclusions, "", detail)
 
 
-@method("pre_post_question", "source", "question_column", "test_column", "pre_label", "post_label",
-        "correct_column", "respondents_column")
+method("pre_post_participant", "source", "pre_column", "post_column", "id_column",
+        formula="({numerator:4}) / {denominator:4} = {value}", note="outcome.pre_post_note")(pre_post_participant)
+
+
 def pre_post_question(params: dict, context: Context) -> Result:
     """Per-question shares of correct answers, averaged over questions, pre against post (× 100).
 
@@ -241,7 +312,11 @@ def pre_post_question(params: dict, context: Context) -> Result:
     return Result(value, numerator, denominator, len(pivot), exclusions, "", detail)
 
 
-@method("pre_post_weighted", "source", "weight_column", "pre_column", "post_column")
+method("pre_post_question", "source", "question_column", "test_column", "pre_label", "post_label",
+        "correct_column", "respondents_column",
+        formula="({numerator:4}) / {denominator:4} = {value}", note="outcome.pre_post_note")(pre_post_question)
+
+
 def pre_post_weighted(params: dict, context: Context) -> Result:
     """Group means (e.g. per regional workshop) weighted by the participants who took both tests."""
     rows, exclusions = apply_filters(context.table(params["source"]), params.get("filters", []), context)
@@ -261,7 +336,10 @@ def pre_post_weighted(params: dict, context: Context) -> Result:
     return Result(value, numerator, denominator, int(total), exclusions, "", detail)
 
 
-@method("percent_change_count", "source", "group_column", "snapshot_column", "baseline_snapshot")
+method("pre_post_weighted", "source", "weight_column", "pre_column", "post_column",
+        formula="({numerator:4}) / {denominator:4} = {value}", note="outcome.pre_post_note")(pre_post_weighted)
+
+
 def percent_change_count(params: dict, context: Context) -> Result:
     """(count now − count at baseline) / count at baseline × 100, with the ficha's baseline rules."""
     table = context.table(params["source"])
@@ -301,7 +379,10 @@ def percent_change_count(params: dict, context: Context) -> Result:
                   current_n + base_n, exclusions, note, detail)
 
 
-@method("from_output_indicator", "output_indicator")
+method("percent_change_count", "source", "group_column", "snapshot_column", "baseline_snapshot",
+        formula="({numerator}) / {denominator} = {value}", note="outcome.percent_change_note")(percent_change_count)
+
+
 def from_output_indicator(params: dict, context: Context) -> Result:
     """The value of an output indicator at the cut-off (plus the outcome's baseline when it says so)."""
     outputs = context.output_indicators
@@ -322,10 +403,15 @@ def from_output_indicator(params: dict, context: Context) -> Result:
     return Result(value, value, None, 1, [], note)
 
 
-@method("not_measured", "reason")
+method("from_output_indicator", "output_indicator")(from_output_indicator)
+
+
 def not_measured(params: dict, context: Context) -> Result:
     """No data support a measurement: the indicator is not measured, never zero."""
     return Result(None, None, None, 0, [], params["reason"])
+
+
+method("not_measured", "reason")(not_measured)
 
 
 def run_method(name: str, params: dict, context: Context) -> Result:

@@ -22,12 +22,12 @@ from pathlib import Path
 import pandas as pd
 
 from . import cleaning, privacy
+from .column_types import COLUMN_TYPES, CellProblem
 from .errors import InputError, require_stage_output
 from .workbook_gate import open_workbook
 
 MICRODATA_DIR = "microdata"
 SOURCES_FILE = "sources.yaml"
-COLUMN_TYPES = ("id", "text", "category", "number", "date")
 DIRECT_IDENTIFIER = re.compile(
     r"(?i)\b(nombres?|apellidos?|dni|documento|pasaporte|correo|e-?mail|tel[eé]fono|celular|direcci[oó]n)\b")
 _NULL_TOKENS = {"", "na", "n/a", "-", "—"}
@@ -263,10 +263,10 @@ def _read_raw(path: Path, source: Source, display: str) -> tuple[pd.DataFrame, s
     raise InputError(display, "a .csv or .xlsx file", found=path.suffix or "no extension")
 
 
-_DOT_THOUSANDS = re.compile(r"-?\d{1,3}(?:\.\d{3})+(?:,\d+)?")
-
-
 def _parse_column(values: pd.Series, column: Column, display: str, sheet: str | None, decimal: str = ".") -> pd.Series:
+    """Each cell parsed by its column's type (``column_types.COLUMN_TYPES``); a cell that is not one is refused
+    with its place."""
+    kind = COLUMN_TYPES[column.type]
     parsed = []
     for position, value in enumerate(values):
         row = int(values.index[position]) + 2
@@ -277,43 +277,13 @@ def _parse_column(values: pd.Series, column: Column, display: str, sheet: str | 
         if isinstance(text, str) and text.lower() in _NULL_TOKENS:
             parsed.append(None)
             continue
-        if column.type == "number":
-            if isinstance(text, (int, float)) and not isinstance(text, bool):
-                parsed.append(float(text))
-                continue
-            candidate = str(text)
-            if decimal == "," and _DOT_THOUSANDS.fullmatch(candidate):
-                candidate = candidate.replace(".", "")  # 1.250,5 in a decimal-comma file
-            if re.fullmatch(r"-?\d+,\d+", candidate):
-                candidate = candidate.replace(",", ".")
-            try:
-                parsed.append(float(candidate))
-            except ValueError:
-                raise InputError(display, "a number", sheet=sheet, row=row, column=column.name,
-                                 found=privacy.mask_identifiers(value)[0]) from None
-        elif column.type == "date":
-            if hasattr(text, "year"):
-                parsed.append(pd.Timestamp(text).normalize())
-                continue
-            match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})|(\d{1,2})/(\d{1,2})/(\d{4})", str(text))
-            if not match:
-                raise InputError(display, "a date written YYYY-MM-DD or DD/MM/YYYY", sheet=sheet, row=row,
-                                 column=column.name, found=privacy.mask_identifiers(value)[0])
-            try:
-                if match.group(1):
-                    parsed.append(pd.Timestamp(int(match.group(1)), int(match.group(2)), int(match.group(3))))
-                else:
-                    parsed.append(pd.Timestamp(int(match.group(6)), int(match.group(5)), int(match.group(4))))
-            except ValueError:
-                raise InputError(display, "a calendar date", sheet=sheet, row=row, column=column.name,
-                                 found=value) from None
-        else:
-            parsed.append(str(text))
-    if column.type == "number":
-        return pd.Series(parsed, dtype="float64", index=values.index)
-    if column.type == "date":
-        return pd.to_datetime(pd.Series(parsed, index=values.index, dtype="object"))
-    return pd.Series(parsed, dtype="object", index=values.index)
+        try:
+            parsed.append(kind.parse(text, decimal))
+        except CellProblem as problem:
+            found = privacy.mask_identifiers(value)[0] if problem.masked else value
+            raise InputError(display, problem.expected, sheet=sheet, row=row, column=column.name,
+                             found=found) from None
+    return kind.column(parsed, values.index)
 
 
 def _protect(typed: pd.DataFrame, source: Source, used_columns: set[str] | None, display: str, sheet: str | None,
@@ -466,8 +436,7 @@ def write_processed(table: SourceTable, processed_dir: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     frame = table.table.copy()
     for column in table.source.columns:
-        if column.type == "date":
-            frame[column.name] = frame[column.name].dt.strftime("%Y-%m-%d")
+        frame[column.name] = COLUMN_TYPES[column.type].write(frame[column.name])
     frame.to_csv(out, index=False, lineterminator="\n")
     return out
 
@@ -477,13 +446,7 @@ def read_processed(processed_dir: Path, source: Source) -> pd.DataFrame:
     require_stage_output(path)
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     for column in source.columns:
-        values = frame[column.name].replace("", None)
-        if column.type == "number":
-            frame[column.name] = pd.to_numeric(values).astype("float64")
-        elif column.type == "date":
-            frame[column.name] = pd.to_datetime(values)
-        else:
-            frame[column.name] = values.astype("object")
+        frame[column.name] = COLUMN_TYPES[column.type].read(frame[column.name].replace("", None))
     frame["source_row"] = pd.to_numeric(frame["source_row"]).astype("int64")
     # Column roles travel with the table: validation masks id and text values and keeps no samples of them.
     frame.attrs["column_types"] = {c.name: c.type for c in source.columns}

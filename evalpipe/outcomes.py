@@ -9,7 +9,7 @@ import pandas as pd
 
 from .codes import NOT_APPLICABLE, OUTCOME_STATUSES  # noqa: F401 (re-exported)
 from .fichas import Ficha, period_differs_from_cutoff, period_text
-from .methods import Context, Result, SpecError, run_method
+from .methods import Context, Result, SpecError, formula_note, run_method, write_formula
 from .outputs import ACHIEVED, IN_PROGRESS, NO_PROGRESS, NOT_MEASURED, indicator_status
 
 OUTCOME_INDICATOR_COLUMNS = [
@@ -201,23 +201,20 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return f"{value:,.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:,.0f}"
 
 
-def formula_line(ficha: Ficha, row: dict, lang: str = "es") -> str:
-    """The computation with its numbers, e.g. "9 / 20 × 100 = 45 %", for a reviewer to check by hand."""
+def formula_line(row: dict, lang: str = "es", number=_fmt) -> str:
+    """The computation with its numbers, e.g. "9 / 20 × 100 = 45 %", for a reviewer to check by hand: the
+    formula the method registered (``methods.method(..., formula=, note=)``) filled in with the numbers of
+    the outcome table's ``row``, then its note in ``lang``. The notebook and the PDF annex both write it
+    here; ``number(value, decimals)`` is how a number is written (the annex passes its own)."""
     from . import i18n
 
-    method = ficha.method
     value = row["current"]
     if row["value_note"] == NOT_APPLICABLE or value is None or pd.isna(value):
-        return f"{i18n.t('outcome.no_value', lang)}: {reason_text(row['reason'], lang)}"
-    if method in ("share",):
-        return f"{_fmt(row['numerator'])} / {_fmt(row['denominator'])} × 100 = {_fmt(value)} %"
-    if method.startswith("pre_post"):
-        return (f"({_fmt(row['numerator'], 4)}) / {_fmt(row['denominator'], 4)} = {_fmt(value)} %"
-                f"  {i18n.t('outcome.pre_post_note', lang)}")
-    if method == "percent_change_count":
-        return (f"({_fmt(row['numerator'])}) / {_fmt(row['denominator'])} = {_fmt(value)} %"
-                f"  {i18n.t('outcome.percent_change_note', lang)}")
-    return f"{_fmt(value)}"
+        reason = reason_text(row["reason"], lang)
+        return f"{i18n.t('outcome.no_value', lang)}: {reason}" if reason else i18n.t("outcome.no_value", lang)
+    text = write_formula(row["method"], row, number)
+    note = formula_note(row["method"])
+    return f"{text}  {i18n.t(note, lang)}" if note else text
 
 
 def ficha_markdown(ficha: Ficha, row: dict, result: Result, lang: str = "es") -> str:
@@ -244,7 +241,7 @@ def ficha_markdown(ficha: Ficha, row: dict, result: Result, lang: str = "es") ->
                     period=e(period_text(row["reference_period"], lang)))
     summary = i18n.t("outcome.summary", lang, baseline=_fmt(ficha.baseline), target=_fmt(ficha.target),
                      status=f"**{label(row['status'], lang)}**", n=row["n"], excluded=row["n_excluded"])
-    lines += ["", f"**{i18n.t('outcome.calculation', lang)}** ({detail}): {e(formula_line(ficha, row, lang))}",
+    lines += ["", f"**{i18n.t('outcome.calculation', lang)}** ({detail}): {e(formula_line(row | {'method': ficha.method}, lang))}",
               f"— {summary}"]
     if result.reason and row["value_note"] == "":
         lines.append(f"*{i18n.t('outcome.note', lang)}:* {e(reason_text(result.reason, lang))}")

@@ -11,6 +11,8 @@ import re
 
 import pandas as pd
 
+from . import column_types
+
 DEFAULT_THRESHOLD = 5
 
 
@@ -49,8 +51,9 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?<![\w+])(?:\+?\s?51[\s.-]?)?9\d{2}[\s.-]?\d{3}[\s.-]?\d{3}(?!\d)")
 DNI = re.compile(r"(?<!\d)\d{8}(?!\d)")
 IDENTIFIER_SHAPES = (("e-mail", EMAIL, "[EMAIL]"), ("phone", PHONE, "[PHONE]"), ("DNI", DNI, "[DNI]"))
-# Column types (microdata/sources.yaml) whose values are never echoed: pseudonymous ids and free text.
-PRIVATE_TYPES = ("id", "text")
+# Column types (microdata/sources.yaml) whose values are never echoed: pseudonymous ids and free text
+# (the types registered private in evalpipe.column_types).
+PRIVATE_TYPES = column_types.PRIVATE_TYPES
 
 
 def _as_text(value: object) -> str | None:

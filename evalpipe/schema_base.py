@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError,
                       field_validator, model_validator)
 
+from .column_types import COLUMN_TYPES
 from .errors import InputError
 from .quarters import Quarter, find_quarter
 from .safeyaml import YamlDocument
@@ -248,7 +249,7 @@ class ProjectSpec(_Open):
 # ------------------------------------------------------------------ microdata/sources.yaml
 
 class ColumnSpec(_Strict):
-    type: Literal["id", "text", "category", "number", "date"]
+    type: Literal[tuple(COLUMN_TYPES)]  # the registered column types (evalpipe.column_types)
     description: Text = ""
 
 

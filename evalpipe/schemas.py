@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, create_model, field_validator, model_validator
 
 from .errors import InputError
 from .schema_base import (  # noqa: F401 (re-exported: the schemas of the drop's other declarations)
@@ -28,29 +28,39 @@ from .schema_base import (  # noqa: F401 (re-exported: the schemas of the drop's
     DropSpec, FinanceSpec, Identifier, IsoDate, LabelSpec, NarrativeSpec, Number, OutcomeIndicatorRow, OutcomeRow,
     OutputIndicatorRow, OutputRow, Problem, ProjectSpec, QuarterText, ReportLineSpec, Scalar, SourceSpec, Text,
     _Open, _Strict, check_rows, input_error, key_path, validate)
+from .operators import OPERATORS
 
 
 # ------------------------------------------------------------------ fichas
-
-FILTER_OPERATORS = ("in", "not_in", "not_blank", "on_or_before", "after", "on_or_after", "greater_than")
-
 
 def _context_columns(info: ValidationInfo) -> list[str] | None:
     return (info.context or {}).get("columns")
 
 
-class Condition(_Strict):
-    """One structured condition: a column of the source and exactly one operator."""
+def _operator_field(name: str) -> str:
+    """The model field of operator ``name`` (the ficha's key is the alias: ``in`` is a Python keyword)."""
+    return f"op_{name}"
+
+
+# The key each kind of operand accepts (evalpipe.operators.OPERAND_KINDS).
+_OPERAND_FIELDS = {
+    "values": lambda alias: (list[Scalar] | None, Field(None, alias=alias, min_length=1)),
+    "true": lambda alias: (bool | None, Field(None, alias=alias)),
+    "date": lambda alias: (DateOrCutoff | None, Field(None, alias=alias)),
+    "number": lambda alias: (Number | None, Field(None, alias=alias)),
+}
+# One optional key per registered filter operator (evalpipe.operators), typed by its operand.
+_ConditionOperators = create_model(
+    "_ConditionOperators", __base__=_Strict,
+    **{_operator_field(op.name): _OPERAND_FIELDS[op.operand](op.name) for op in OPERATORS.values()})
+_TRUE_FIELDS = [_operator_field(op.name) for op in OPERATORS.values() if op.operand == "true"]
+
+
+class Condition(_ConditionOperators):
+    """One structured condition: a column of the source and exactly one operator of ``operators.OPERATORS``."""
 
     column: Text
     reason: Text | None = None
-    in_: list[Scalar] | None = Field(None, alias="in", min_length=1)
-    not_in: list[Scalar] | None = Field(None, min_length=1)
-    not_blank: bool | None = None
-    on_or_before: DateOrCutoff | None = None
-    after: DateOrCutoff | None = None
-    on_or_after: DateOrCutoff | None = None
-    greater_than: Number | None = None
 
     @field_validator("column", mode="after")
     @classmethod
@@ -62,19 +72,18 @@ class Condition(_Strict):
                           f"{', '.join(columns)}", value)
         return value
 
-    @field_validator("not_blank", mode="before")
+    @field_validator(*_TRUE_FIELDS, mode="before")
     @classmethod
-    def _true(cls, value: Any) -> Any:
+    def _true(cls, value: Any, info: ValidationInfo) -> Any:
         if value is not True:
-            raise Problem("not_blank: true", value)
+            raise Problem(f"{info.field_name.removeprefix('op_')}: true", value)
         return value
 
     @model_validator(mode="after")
     def _one_operator(self) -> "Condition":
-        given = [op for op in FILTER_OPERATORS if getattr(self, "in_" if op == "in" else op) is not None]
+        given = [op for op in OPERATORS if getattr(self, _operator_field(op)) is not None]
         if len(given) != 1:
-            raise Problem(f"exactly one of {', '.join(FILTER_OPERATORS)} on '{self.column}'",
-                          ", ".join(given) or "none")
+            raise Problem(f"exactly one of {', '.join(OPERATORS)} on '{self.column}'", ", ".join(given) or "none")
         return self
 
 
@@ -193,6 +202,32 @@ class Calculation(_Strict):
             raise Problem("a text whose only placeholder is {cutoff}", value) from None
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _method_columns(cls, data: Any, info: ValidationInfo) -> Any:
+        """The parameters a registered method declares as columns of its source beyond the keys above
+        (``methods.method(columns=...)``): each must be text naming a column of the source; then the rest is
+        validated as usual (a key no method declares is still refused)."""
+        from .methods import REGISTRY
+
+        if not isinstance(data, dict) or not isinstance(data.get("method"), str) or data["method"] not in REGISTRY:
+            return data
+        spec = REGISTRY[data["method"]]
+        declared = [name for name in spec.columns if name not in cls.model_fields]
+        for name in declared:
+            if name not in data:
+                if name in spec.required:
+                    raise Problem(f"the key '{name}' (method '{spec.name}' needs {', '.join(spec.required)})",
+                                  "missing", key=f".{name}")
+                continue
+            if not isinstance(data[name], str):
+                raise Problem("text: the name of a column of the source", data[name], key=f".{name}")
+            try:
+                _column_param(data[name], info)
+            except Problem as problem:
+                raise Problem(problem.expected, problem.found, key=f".{name}") from None
+        return {key: value for key, value in data.items() if key not in declared}
+
     @model_validator(mode="after")
     def _required(self) -> "Calculation":
         from .methods import REQUIRED_PARAMS
@@ -202,7 +237,7 @@ class Calculation(_Strict):
                           "report's sentence that declares the prerequisite, \"§157 Outcome <id> (L<line>): "
                           "«<quotation>»\"", "missing", key=".requires_output_basis")
 
-        missing = [p for p in REQUIRED_PARAMS[self.method] if getattr(self, p) is None]
+        missing = [p for p in REQUIRED_PARAMS[self.method] if p in type(self).model_fields and getattr(self, p) is None]
         if missing:
             raise Problem(f"the key '{missing[0]}' (method '{self.method}' needs "
                           f"{', '.join(REQUIRED_PARAMS[self.method])})", "missing", key=f".{missing[0]}")

@@ -50,6 +50,16 @@ def test_every_direct_dependency_is_pinned():
     assert pins["pandas"].startswith("2.")  # chosen knowingly: GX 1.x type checks on pandas 3 str columns
 
 
+def test_every_optional_dependency_is_pinned():
+    """The test tools (pyproject's optional group ``test``: the archive validators, mutmut) are pinned too."""
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    block = re.search(r"^test = \[(.*?)\]", pyproject, re.S | re.M).group(1)
+    optional = [name.lower() for name in re.findall(r'"([A-Za-z0-9_.-]+)"', block)]
+    assert "mutmut" in optional
+    pins = _requirements()
+    assert not [name for name in optional if name.replace("_", "-") not in pins]
+
+
 def test_installed_versions_match_the_lock():
     from importlib import metadata
 

@@ -95,3 +95,15 @@ def test_the_spanish_excel_case_of_the_issue():
     pd.DataFrame({"reason": [neutralise_cell(cell)]}).to_csv(out, index=False)
     fields = out.getvalue().splitlines()[1].split(";")
     assert fields[0].strip('"') == "1" and fields[1].startswith("'=")
+
+
+def test_write_table_writes_plain_lf_csv_without_index_into_new_folders(tmp_path):
+    table = pd.DataFrame({"name": ["a", "b"], "value": [0.1 + 0.2, 1 / 3], "n": [1, 2]}, index=[7, 8])
+    path = write_table(table, tmp_path / "new" / "deeper" / "t.csv", DataDrop("d", "real", "2021-01-01", ""))
+    assert path == tmp_path / "new" / "deeper" / "t.csv"
+    raw = path.read_bytes()
+    assert b"\r" not in raw
+    assert raw.decode("utf-8").splitlines() == ["name,value,n,data_origin", "a,0.3,1,real", "b,0.3333333333,2,real"]
+    assert list(table.columns) == ["name", "value", "n"]  # the caller's table is not changed
+    small = write_table(pd.DataFrame({"v": [1.5e-12, 1234567.891]}), tmp_path / "b.csv", DataDrop("d", "real", "", ""))
+    assert small.read_text(encoding="utf-8").splitlines()[1:] == ["1.5e-12,real", "1234567.891,real"]

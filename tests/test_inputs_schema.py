@@ -399,3 +399,52 @@ def test_a_drop_yaml_that_links_out_is_refused(raw_copy, tmp_path):
     shutil.move(raw_copy / "drop.yaml", tmp_path / "drop.yaml")
     (raw_copy / "drop.yaml").symlink_to(tmp_path / "drop.yaml")
     refused(lambda: check_drop(raw_copy, raw_copy.parent), "raw/drop.yaml", "inside the drop folder")
+
+
+# ------------------------------------------------------------ operators and column types: one registry each --
+
+def test_the_condition_schema_accepts_exactly_the_registered_operators():
+    from evalpipe.operators import OPERATORS
+    from evalpipe.schemas import Condition, validate
+
+    operand = {"values": ["x"], "true": True, "date": "cutoff", "number": 3}
+    for name, op in OPERATORS.items():
+        validate(Condition, {"column": "c", name: operand[op.operand]}, "f.yaml")
+    with pytest.raises(InputError, match="exactly one of in, not_in, not_blank, on_or_before, after"):
+        validate(Condition, {"column": "c", "in": ["x"], "after": "cutoff"}, "f.yaml")
+    with pytest.raises(InputError, match="unknown key 'like'"):
+        validate(Condition, {"column": "c", "like": "x"}, "f.yaml")
+    with pytest.raises(InputError, match="not_blank: true"):
+        validate(Condition, {"column": "c", "not_blank": False}, "f.yaml")
+
+
+def test_the_sources_schema_accepts_exactly_the_registered_column_types():
+    from evalpipe.column_types import COLUMN_TYPES
+    from evalpipe.schemas import SOURCES, validate
+
+    declared = {"s": {"file": "a.csv", "columns": {name: {"type": name} for name in COLUMN_TYPES}}}
+    assert set(validate(SOURCES, declared, "sources.yaml")["s"].columns) == set(COLUMN_TYPES)
+    with pytest.raises(InputError, match="one of 'id', 'text', 'category', 'number' or 'date'|one of"):
+        validate(SOURCES, {"s": {"file": "a.csv", "columns": {"c": {"type": "money"}}}}, "sources.yaml")
+
+
+def test_each_column_type_parses_writes_and_reads_back():
+    import pandas as pd
+
+    from evalpipe.column_types import COLUMN_TYPES, CellProblem
+
+    number, date = COLUMN_TYPES["number"], COLUMN_TYPES["date"]
+    assert number.parse("1.250,5", ",") == 1250.5 and number.parse("3,5", ".") == 3.5 and number.parse(7, ".") == 7.0
+    with pytest.raises(CellProblem, match="a number"):
+        number.parse("siete", ".")
+    assert date.parse("31/01/2020", ".") == pd.Timestamp(2020, 1, 31) == date.parse("2020-01-31", ".")
+    with pytest.raises(CellProblem) as caught:
+        date.parse("31/02/2020", ".")
+    assert caught.value.expected == "a calendar date" and not caught.value.masked
+    typed = date.column([pd.Timestamp(2020, 1, 31), None], pd.RangeIndex(2))
+    written = date.write(typed)
+    assert written.tolist()[0] == "2020-01-31"
+    assert date.read(pd.Series(["2020-01-31", None])).tolist()[0] == pd.Timestamp(2020, 1, 31)
+    assert number.read(pd.Series(["2.5", None])).dtype == "float64"
+    assert COLUMN_TYPES["text"].column(["a", None], pd.RangeIndex(2)).dtype == object
+    assert [name for name, kind in COLUMN_TYPES.items() if kind.private] == ["id", "text"]

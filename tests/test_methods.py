@@ -174,3 +174,155 @@ def test_methods_are_a_closed_registry():
 def test_cutoff_end_is_the_last_day_of_the_quarter():
     assert ctx().cutoff_end == pd.Timestamp("2020-06-30")
     assert Context(Quarter(2020, 4), {}, {}).cutoff_end == pd.Timestamp("2020-12-31")
+
+
+# ------------------------------------------------------------------ the registries own their texts --
+
+ROW = {"numerator": 9.0, "denominator": 20.0, "current": 45.0, "unit": "percent"}
+
+
+def _fmt(value, digits):
+    return f"<{value:g}|{digits}>"
+
+
+@pytest.mark.parametrize("name, written", [
+    ("share", "<9|2> / <20|2> × 100 = <45|2> %"),
+    ("pre_post_participant", "(<9|4>) / <20|4> = <45|2> %"),
+    ("pre_post_question", "(<9|4>) / <20|4> = <45|2> %"),
+    ("pre_post_weighted", "(<9|4>) / <20|4> = <45|2> %"),
+    ("percent_change_count", "(<9|2>) / <20|2> = <45|2> %"),
+    ("count", "<45|2> %"), ("existence", "<45|2> %"), ("from_output_indicator", "<45|2> %"),
+    ("not_measured", "<45|2> %"), ("unknown", "<45|2> %"),
+])
+def test_each_method_writes_its_registered_formula_with_the_numbers_given(name, written):
+    assert methods.write_formula(name, ROW, _fmt) == written
+    assert methods.write_formula(name, ROW | {"unit": "count"}, _fmt) == written.removesuffix(" %")
+
+
+def test_a_missing_value_shows_no_unit():
+    assert methods.write_formula("count", ROW | {"current": None}, lambda v, d: "—") == "—"
+
+
+def test_the_notes_are_catalog_keys_of_the_methods_that_need_one():
+    from evalpipe import i18n
+
+    notes = {name: methods.formula_note(name) for name in methods.METHODS}
+    assert notes["share"] is None and notes["count"] is None and methods.formula_note("unknown") is None
+    assert {notes[n] for n in ("pre_post_participant", "pre_post_question", "pre_post_weighted")} == {
+        "outcome.pre_post_note"}
+    assert notes["percent_change_count"] == "outcome.percent_change_note"
+    for key in filter(None, notes.values()):
+        assert i18n.t(key, "en") != i18n.t(key, "es")
+
+
+def test_the_registry_views_follow_the_registry():
+    assert methods.REQUIRED_PARAMS["share"] == ("source", "numerator_conditions")
+    assert methods.METHODS["count"] is methods.REGISTRY["count"].function
+    assert len(methods.METHODS) == len(methods.REGISTRY) == 9 and "median" not in methods.METHODS
+
+
+def test_a_formula_may_name_only_the_numbers_of_the_outcome_table():
+    with pytest.raises(ValueError, match="numerator, denominator, value"):
+        methods.method("bad", formula="{n} / {denominator}")
+    assert "bad" not in methods.REGISTRY
+
+
+def test_operators_are_one_registry_with_their_operand_kinds():
+    from evalpipe import operators
+
+    assert {name: op.operand for name, op in operators.OPERATORS.items()} == {
+        "in": "values", "not_in": "values", "not_blank": "true", "on_or_before": "date", "after": "date",
+        "on_or_after": "date", "greater_than": "number"}
+    with pytest.raises(ValueError) as caught:
+        operators.operator("like", "pattern")
+    assert str(caught.value) == ("operator 'like': operand kind 'pattern' is not one of values, true, date, "
+                                 "number")
+    assert "like" not in operators.OPERATORS
+
+
+@pytest.mark.parametrize("condition, kept", [
+    ({"in": ["a", "b"]}, [True, True, False, False, False]),
+    ({"not_in": ["a"]}, [False, True, True, True, False]),
+    ({"not_blank": True}, [True, True, True, False, False]),
+])
+def test_each_text_operator_keeps_the_rows_it_names(condition, kept):
+    frame = pd.DataFrame({"c": ["a", "b", "c", " ", None]})
+    mask = methods.condition_mask(frame, {"column": "c", **condition}, ctx())
+    assert mask.tolist() == kept
+
+
+@pytest.mark.parametrize("condition, kept", [
+    ({"on_or_before": "2020-06-30"}, [True, True, False, False]),
+    ({"on_or_before": "cutoff"}, [True, True, False, False]),
+    ({"after": "cutoff"}, [False, False, True, False]),
+    ({"on_or_after": "2020-06-30"}, [False, True, True, False]),
+    ({"greater_than": 5}, [False, True, True, False]),
+])
+def test_each_date_and_number_operator_keeps_the_rows_it_names(condition, kept):
+    column = "n" if "greater_than" in condition else "d"
+    frame = pd.DataFrame({"d": pd.to_datetime(["2020-06-29", "2020-06-30", "2020-07-01", None]),
+                          "n": [5, 5.5, "9", "nueve"]})
+    mask = methods.condition_mask(frame, {"column": column, **condition}, ctx())
+    assert mask.fillna(False).tolist() == kept
+
+
+def test_pre_post_weighted_applies_its_filters_and_leaves_out_groups_without_both_results():
+    from evalpipe import i18n
+
+    rows = pd.DataFrame({"taller": ["A", "B", "C", "D", "E", "F"], "n": [10, 30, 0, None, 5, 1],
+                         "pre": [10.0, 20.0, 99.0, 99.0, None, 12.0], "post": [12.0, 26.0, 99.0, 99.0, 15.0, 18.0],
+                         "region": ["x", "x", "x", "x", "x", "y"]})
+    params = {"source": "t", "weight_column": "n", "pre_column": "pre", "post_column": "post", "label_column": "taller",
+              "filters": [{"column": "region", "in": ["x"], "reason": "otra región"}]}
+    result = run_method("pre_post_weighted", params, ctx(t=rows))
+    # A and B only: C has no participants, D no weight, E no entry test; F is another region
+    mean_pre, mean_post = (10 * 10 + 30 * 20) / 40, (10 * 12 + 30 * 26) / 40
+    assert result.n_used == 40 and result.denominator == pytest.approx(mean_pre)
+    assert result.value == pytest.approx(100 * (mean_post - mean_pre) / mean_pre)
+    assert [(e.reason, e.n) for e in result.exclusions] == [
+        ("otra región", 1), (i18n.t("reason.without_both_results", "es"), 3)]
+    assert result.detail["taller"].tolist() == ["A", "B"]
+    everyone = run_method("pre_post_weighted", {k: v for k, v in params.items() if k != "filters"}, ctx(t=rows))
+    assert everyone.n_used == 41 and [e.n for e in everyone.exclusions] == [3]
+    usable = run_method("pre_post_weighted", params, ctx(t=rows.iloc[:2]))
+    assert usable.exclusions == [] and usable.n_used == 40  # nothing left out: no exclusion row, not a 0
+
+
+def test_not_measured_uses_no_row():
+    result = run_method("not_measured", {"reason": "sin datos"}, ctx())
+    assert result.n_used == 0 and result.n_excluded == 0 and result.numerator is None
+
+
+def test_a_method_registered_without_formula_writes_its_value():
+    methods.method("plain_value", "source")(lambda params, context: methods.Result(1.0))
+    try:
+        spec = methods.REGISTRY["plain_value"]
+        assert (spec.name, spec.required, spec.formula, spec.note, spec.columns) == (
+            "plain_value", ("source",), "{value}", None, ())
+        assert methods.write_formula("plain_value", ROW, _fmt) == "<45|2> %"
+        methods.method("noted_value", formula="{numerator}", note="outcome.note", columns=("c",))(lambda p, c: None)
+        assert (methods.formula_note("noted_value"), methods.REGISTRY["noted_value"].columns) == ("outcome.note", ("c",))
+    finally:
+        methods.REGISTRY.pop("plain_value")
+        methods.REGISTRY.pop("noted_value", None)
+
+
+def test_an_operator_registers_its_mask_and_operand_kind():
+    from evalpipe import operators
+
+    def starts_with(values, operand):
+        return values.astype(str).str.startswith(tuple(operand))
+
+    assert operators.operator("starts_with", "values")(starts_with) is starts_with
+    try:
+        assert operators.OPERATORS["starts_with"] == operators.Operator("starts_with", "values", starts_with)
+        mask = methods.condition_mask(pd.DataFrame({"c": ["ab", "ba"]}), {"column": "c", "starts_with": ["a"]}, ctx())
+        assert mask.tolist() == [True, False]
+    finally:
+        operators.OPERATORS.pop("starts_with")
+
+
+def test_a_registry_view_reads_one_attribute_of_each_method():
+    view = methods._View("note")
+    assert view["pre_post_question"] == "outcome.pre_post_note" and list(view) == list(methods.REGISTRY)
+    assert len(view) == len(methods.REGISTRY)

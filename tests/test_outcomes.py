@@ -347,3 +347,57 @@ def test_a_ficha_declared_not_measurable_without_a_sentence_is_an_audit_row():
     rows = audit.audit_judgement_bases(None, specs)
     assert [r["item_id"] for r in rows] == ["9.9.9.1"]
     assert "fichas/9.9.9.1.yaml" in rows[0]["note"] and "Annex 17 publishes" in rows[0]["note"]
+
+
+# ------------------------------------------------------------- the formula with numbers (notebook and PDF) --
+
+FORMULA_ROW = {"method": "pre_post_participant", "numerator": 312.5, "denominator": 12.5, "current": 25.0,
+               "unit": "percent", "value_note": "", "reason": ""}
+
+
+def test_formula_line_writes_the_registered_formula_then_its_note_in_the_language():
+    from evalpipe import i18n
+
+    for lang in ("es", "en"):
+        assert outcomes.formula_line(FORMULA_ROW, lang) == (
+            f"(312.5) / 12.5 = 25 %  {i18n.t('outcome.pre_post_note', lang)}")
+    assert outcomes.formula_line(FORMULA_ROW) == outcomes.formula_line(FORMULA_ROW, "es")
+    share = FORMULA_ROW | {"method": "share", "numerator": 9.0, "denominator": 20.0, "current": 45.0}
+    assert outcomes.formula_line(share, "en") == "9 / 20 × 100 = 45 %"
+    assert outcomes.formula_line(share, "en", number=lambda v, d: f"[{v:g}]") == "[9] / [20] × 100 = [45] %"
+
+
+def test_formula_line_without_a_value_says_why():
+    from evalpipe import i18n
+
+    none = FORMULA_ROW | {"current": None, "reason": "sin datos"}
+    assert outcomes.formula_line(none, "en") == f"{i18n.t('outcome.no_value', 'en')}: sin datos"
+    assert outcomes.formula_line(none | {"current": float("nan")}, "es") == f"{i18n.t('outcome.no_value', 'es')}: sin datos"
+    assert outcomes.formula_line(none | {"reason": ""}, "en") == i18n.t("outcome.no_value", "en")
+    waiting = FORMULA_ROW | {"value_note": outcomes.NOT_APPLICABLE, "reason": outcomes.requires_output_reason(
+        "1.1.2", "not_delivered")}
+    assert outcomes.formula_line(waiting, "en") == (
+        f"{i18n.t('outcome.no_value', 'en')}: {outcomes.requires_output_reason('1.1.2', 'not_delivered', 'en')}")
+
+
+def test_compute_outcome_status_counts_each_indicator_status_per_outcome():
+    indicators = pd.DataFrame({"outcome_id": ["1.1", "1.1", "1.1", "1.1", "1.1", "2.1", "2.1"],
+                               "status": ["achieved", "in_progress", "in_progress", "no_progress", "not_measured",
+                                          "no_progress", "no_progress"]})
+    outcomes_table = pd.DataFrame({"outcome_id": ["1.1", "2.1", "3.1"], "component_id": ["1", "2", "3"]})
+    table = outcomes.compute_outcome_status(indicators, outcomes_table)
+    assert list(table.columns) == outcomes.OUTCOME_STATUS_COLUMNS
+    assert table.to_dict("records") == [
+        {"outcome_id": "1.1", "component_id": "1", "status": "in_progress", "n_indicators": 5, "n_achieved": 1,
+         "n_in_progress": 2, "n_no_progress": 1, "n_not_measured": 1},
+        {"outcome_id": "2.1", "component_id": "2", "status": "no_progress", "n_indicators": 2, "n_achieved": 0,
+         "n_in_progress": 0, "n_no_progress": 2, "n_not_measured": 0},
+        {"outcome_id": "3.1", "component_id": "3", "status": "not_measured", "n_indicators": 0, "n_achieved": 0,
+         "n_in_progress": 0, "n_no_progress": 0, "n_not_measured": 0},
+    ]
+
+
+def test_compute_outcome_status_of_no_outcome_keeps_its_columns():
+    empty = outcomes.compute_outcome_status(pd.DataFrame({"outcome_id": [], "status": []}),
+                                            pd.DataFrame({"outcome_id": [], "component_id": []}))
+    assert list(empty.columns) == outcomes.OUTCOME_STATUS_COLUMNS and empty.empty

@@ -123,3 +123,12 @@ def test_a_carried_value_is_marked_in_annex_16_with_its_quarter_and_explained(lf
     assert "†" in annex._carried_note(tables, "en") and "§38" in annex._carried_note(tables, "es")
     none = {"output_indicators": indicators.assign(carried_forward=False)}
     assert annex._carried_note(none, "en") == ""
+
+
+def test_status_counts_of_an_empty_table_have_no_share():
+    counts = outputs.status_counts(pd.DataFrame({"status": []}), outputs.INDICATOR_STATUSES)
+    assert counts["n"].tolist() == [0, 0, 0, 0] and counts["pct"].isna().all()
+
+
+def test_round_half_up_of_no_value_is_missing():
+    assert math.isnan(outputs.round_half_up(None, 1))
