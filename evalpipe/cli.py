@@ -404,10 +404,10 @@ def indicators(evaluation: str = EVALUATION, cutoff: str = CUTOFF, lang: str = L
     _run(checked, only=["output_indicators", "outcome_indicators"], debug=debug)
 
 
-@app.command(short_help="Compute one outcome indicator (or outcome) from its ficha, in about a second.")
+@app.command(short_help="Compute one outcome indicator (or outcome) from its ficha, in-process.")
 def ficha(target: str = typer.Argument(..., metavar="ID", show_default=False,
-                                       help="An outcome indicator (2.1.1.1) or an outcome (2.1.1: all its "
-                                            "indicators)."),
+                                       help="An outcome indicator id (as in fichas/<id>.yaml) or an outcome id "
+                                            "(all its indicators)."),
           run_name: Optional[str] = typer.Option(None, "--run", metavar="RUN",
                                                  show_default=f"{DEFAULTS['evaluation']}-{DEFAULTS['cutoff']}",
                                                  help="The published run whose processed data are used."),

@@ -1,7 +1,7 @@
-"""The ficha loop: one outcome indicator (or every indicator of one outcome) computed in-process from its ficha
-in the drop, on the processed data of a published run, in about a second.
+"""The ficha loop: one outcome indicator (or every indicator of one outcome) computed from its ficha
+in the drop, on the processed data of a published run, in-process (no kernel).
 
-``pipeline.py ficha 2.1.1.1`` prints the ficha's formula, numerator and denominator (text and numbers), n,
+``pipeline.py ficha <indicator id>`` prints the ficha's formula, numerator and denominator (text and numbers), n,
 the exclusions (counts only; below the suppression threshold hidden as the published tables hide them) and the
 status, in the run's language. Nothing is written. No kernel, no Great Expectations, no figures: only the
 modules the outcome notebook uses to compute (pandas, the ficha, the method).
@@ -53,8 +53,8 @@ def compute(root: Path, run: str, target: str) -> tuple[dict, list[Computed]]:
     raw = root / params["raw_dir"]
     outside = bool(params.get("allow_outside_paths"))
     lfm = load_logframe(raw / "lfm", root, allow_outside=outside)
-    # The indicator ``target`` and every indicator of the outcome ``target`` (an id may name both: outcome
-    # 2.2.1.2 holds indicators 2.2.1.2 and 2.2.1.3), in the logframe's order.
+    # The indicator ``target`` and every indicator of the outcome ``target`` (an id may name both: an outcome
+    # whose id is also one of its indicators' ids), in the logframe's order.
     table = lfm.outcome_indicators
     indicators = [str(i) for i, o in zip(table["indicator_id"], table["outcome_id"]) if target in (str(i), str(o))]
     if not indicators:
