@@ -20,7 +20,7 @@ from evalpipe.lfm import load_logframe, load_project
 from evalpipe.microdata import load_sources
 
 import pdf_inspect
-from published_run import RAW, build_run, write_finance
+from conftest import RAW, published_copy
 
 # Words of a status or other code that must never reach a reader as the code itself.
 STATUS_CODES = ("achieved", "in_progress", "no_progress", "not_measured", "delivered", "in_progress_at_risk",
@@ -61,17 +61,15 @@ def _warnings() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, shared_project):
     """A run folder with finance tables, the finance audit rows, input warnings of each kind, both annexes and
     both workbooks (annex_tables.xlsx in Spanish, annex_tables_en.xlsx beside it)."""
-    run_dir, _ = build_run(tmp_path_factory.mktemp("annexlang"))
-    write_finance(run_dir)
-    path = run_dir / TABLES["consistency_audit"].path
-    findings = pd.read_csv(path, dtype=str, keep_default_na=False)
-    rows = finance.audit_finance(RAW / "published_report", finance.read_tables(run_dir / "tables"))
-    findings = pd.concat([findings, pd.DataFrame(rows).assign(data_origin=findings["data_origin"].iloc[0])],
-                         ignore_index=True)
-    findings.to_csv(path, index=False, lineterminator="\n")
+    run_dir, _ = published_copy(tmp_path_factory.mktemp("annexlang"), finance=True)  # the session's shared run
+    # The audit stage wrote the finance audit's rows beside the others.
+    findings = pd.read_csv(run_dir / TABLES["consistency_audit"].path, dtype=str, keep_default_na=False)
+    finance_checks = {row["check"] for row in finance.audit_finance(RAW / "published_report",
+                                                                     finance.read_tables(run_dir / "tables"))}
+    assert finance_checks and finance_checks <= set(findings["check"])
     _warnings().to_csv(run_dir / "validation" / progress.WARNINGS_FILE, index=False, lineterminator="\n")
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("SOURCE_DATE_EPOCH", raising=False)
