@@ -146,7 +146,8 @@ def test_after_the_last_kill_the_next_run_reruns_every_changed_stage_and_publish
     assert not (project / "reports" / f".{LABEL}.lock").exists()
     assert not (project / "reports" / ".staging").exists()
     again = subprocess.run(RUN, cwd=project, capture_output=True, text=True, timeout=600)
-    assert again.returncode == 0 and again.stdout.count("skipped: up to date") == 8, again.stdout
+    assert again.returncode == 0 and again.stdout.count("skipped: up to date") == 7, again.stdout  # finance: no
+    assert " ran because " not in again.stdout and "[finance] skipped: the drop has no finance/" in again.stdout
 
 
 def test_an_interrupted_swap_is_recovered(project):
