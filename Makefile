@@ -57,7 +57,7 @@ test: $(STAMP) ## Set up, then run the tests
 	$(BIN)/python -m pytest
 
 .PHONY: test-fast
-test-fast: $(STAMP) ## Set up, then run the fast tests: no notebook kernel, no rendering (about a minute)
+test-fast: $(STAMP) ## Set up, then run the fast tests: no notebook kernel, no rendering (under a minute)
 	$(BIN)/python -m pytest -q -m "not slow and not render"
 
 # The mutants `make mutation` runs: every function of outputs, methods, operators, privacy and export, and the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -25,6 +27,43 @@ RENDERING = {
     "test_package.py": "builds the workbook and index, runs roc-validator and bagit",
     "test_compare.py": "builds comparison runs with figures",
 }
+
+
+def pytest_addoption(parser):
+    parser.addoption("--cpu-durations", type=int, default=None, metavar="N",
+                     help="show the N tests that used the most CPU seconds (this process and the processes it "
+                          "waited for: pipeline runs, kernels), setup included; 0 for all. On a shared machine "
+                          "the CPU seconds vary much less than --durations' wall time.")
+
+
+_CPU: dict[str, float] = {}
+
+
+def _cpu_seconds() -> float:
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    if item.config.getoption("--cpu-durations") is None:
+        yield
+        return
+    start = _cpu_seconds()
+    yield
+    _CPU[item.nodeid] = _cpu_seconds() - start
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    count = config.getoption("--cpu-durations")
+    if count is None or not _CPU:
+        return
+    ranked = sorted(_CPU.items(), key=lambda kv: -kv[1])
+    terminalreporter.write_sep("=", f"CPU seconds per test (setup and teardown included), total {sum(_CPU.values()):.0f} s")
+    for nodeid, seconds in ranked[:count or None]:
+        terminalreporter.write_line(f"{seconds:8.1f} s  {nodeid}")
 
 
 def pytest_configure(config):
@@ -43,6 +82,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.name in RENDERING:
             item.add_marker(pytest.mark.render)
+        # A test that reads a pipeline run made in the session (the fixture shared_project, directly or through
+        # another fixture) needs notebook kernels: slow, whatever its file.
+        if "shared_project" in item.fixturenames:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -139,23 +182,46 @@ def tree_hashes(folder: Path) -> dict[str, str]:
             for p in sorted(Path(folder).rglob("*")) if p.is_file()}
 
 
-_SHARED_RUN: list[Path] = []
+def pipeline(project: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    """``pipeline.py *args`` in ``project``, its output captured."""
+    return subprocess.run([sys.executable, "pipeline.py", *args], cwd=project, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+# Full pipeline runs made once per test session (a cold run costs 30-60 s), each in a folder of its own, and only
+# ever read or copied by the tests, never changed: name -> (project folder, the run's CompletedProcess).
+_RUNS: dict[str, tuple[Path, subprocess.CompletedProcess | None]] = {}
+
+
+def _session_project(name: str, build) -> tuple[Path, subprocess.CompletedProcess | None]:
+    if name not in _RUNS:
+        target = Path(tempfile.mkdtemp(prefix=f"evalpipe-{name}-"))
+        atexit.register(shutil.rmtree, target, True)
+        _RUNS[name] = (target, build(target))
+    return _RUNS[name]
+
+
+def _bare_project(target: Path, raw: Path = ROOT / "data" / "raw") -> Path:
+    """The project's notebooks, suites and pipeline.py, with ``raw`` as its data/raw/."""
+    for name in ("notebooks", "expectations"):
+        shutil.copytree(ROOT / name, target / name, dirs_exist_ok=True)
+    shutil.copytree(raw, target / "data" / "raw", dirs_exist_ok=True)
+    shutil.copy(ROOT / "pipeline.py", target / "pipeline.py")
+    return target
+
+
+def _succeeded(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
 
 
 def shared_run() -> Path:
     """A project (notebooks, suites, shipped drop, pipeline.py) after one successful ``pipeline.py run``,
-    made once per test session (a cold run costs 30-60 s) and only ever copied, never changed."""
-    if not _SHARED_RUN:
-        target = Path(tempfile.mkdtemp(prefix="evalpipe-shared-run-"))
-        atexit.register(shutil.rmtree, target, True)
-        for name in ("notebooks", "expectations", "data/raw"):
-            shutil.copytree(ROOT / name, target / name)
-        shutil.copy(ROOT / "pipeline.py", target / "pipeline.py")
-        result = subprocess.run([sys.executable, "pipeline.py", "run"], cwd=target, capture_output=True, text=True,
-                                timeout=900)
-        assert result.returncode == 0, result.stderr
-        _SHARED_RUN.append(target)
-    return _SHARED_RUN[0]
+    made once per test session and only ever copied, never changed."""
+    def build(target: Path) -> subprocess.CompletedProcess:
+        return _succeeded(pipeline(_bare_project(target), "run"))
+
+    return _session_project("shared-run", build)[0]
 
 
 def project_copy(target: Path, extra: tuple[str, ...] = ()) -> Path:
@@ -166,3 +232,144 @@ def project_copy(target: Path, extra: tuple[str, ...] = ()) -> Path:
     for name in extra:
         shutil.copytree(ROOT / name, target / name)
     return target
+
+
+def english_run() -> tuple[Path, subprocess.CompletedProcess]:
+    """The shared run's project after ``pipeline.py run --lang en`` too (README: an English run), once per
+    session: (project, what the English run printed). reports/midterm-2020Q2/ is the shared run's."""
+    return _session_project("english-run", lambda target: _succeeded(
+        pipeline(project_copy(target), "run", "--lang", "en")))
+
+
+def final_run() -> tuple[Path, subprocess.CompletedProcess]:
+    """The shared run's project with the final-evaluation drop, after ``pipeline.py run --evaluation final
+    --cutoff 2021Q4 --raw tests/fixtures/final_drop/raw`` (README), once per session: (project, its output)."""
+    return _session_project("final-run", lambda target: _succeeded(
+        pipeline(project_copy(target, ("tests/fixtures/final_drop",)), "run", "--evaluation", "final", "--cutoff",
+                 "2021Q4", "--raw", "tests/fixtures/final_drop/raw")))
+
+
+PROJECT_B = ("run", "--cutoff", "2023Q2", "--raw", "tests/fixtures/project_b/raw", "--expectations",
+             "tests/fixtures/project_b/expectations")
+
+
+def project_b_run() -> tuple[Path, subprocess.CompletedProcess]:
+    """A project whose only drop is the small fictitious project of tests/fixtures/project_b/ (README), after one
+    successful run (reports/midterm-2023Q2/), once per session: (project, its output). The smallest drop that
+    goes through every stage (no finance/): mutations that need a real run but not the shipped drop use it."""
+    def build(target: Path) -> subprocess.CompletedProcess:
+        for name in ("notebooks", "expectations"):
+            shutil.copytree(ROOT / name, target / name)
+        shutil.copy(ROOT / "pipeline.py", target / "pipeline.py")
+        shutil.copytree(FIXTURES / "project_b", target / "tests" / "fixtures" / "project_b")
+        return _succeeded(pipeline(target, *PROJECT_B))
+
+    return _session_project("project-b-run", build)
+
+
+MIDTERM = "midterm-2020Q2"
+RAW = ROOT / "data" / "raw"
+FINANCE_TABLES = ("budget", "financial_execution")  # the finance stage's outputs (evalpipe.stages)
+
+
+def published_copy(base: Path, finance: bool = False) -> tuple[Path, Path]:
+    """The shared run's tables, validation, executed notebooks, Data Docs and manifest as the stages up to the
+    audit leave them, copied to ``<base>/reports/midterm-2020Q2/`` and ``<base>/processed/midterm-2020Q2/``:
+    (run_dir, processed_dir). Without the figures, the annex, the workbook and index.html (the tests build those),
+    and, unless ``finance``, without the finance stage's tables (as a drop without finance/ leaves a run)."""
+    project = shared_run()
+    run_dir, processed = Path(base) / "reports" / MIDTERM, Path(base) / "processed" / MIDTERM
+    shutil.copytree(project / "data" / "processed" / MIDTERM, processed)
+    source = project / "reports" / MIDTERM
+    left_out = {".cache", "figures", "annex", "index.html"}
+    shutil.copytree(source, run_dir, ignore=lambda folder, names: [
+        n for n in names if Path(folder) == source and (n in left_out or n.startswith("annex"))])
+    if not finance:
+        for name in FINANCE_TABLES:
+            (run_dir / "tables" / f"{name}.csv").unlink()
+    return run_dir, processed
+
+
+def write_finance(run_dir: Path) -> None:
+    """Add the finance stage's tables of the shared run to a run folder."""
+    for name in FINANCE_TABLES:
+        shutil.copy(shared_run() / "reports" / MIDTERM / "tables" / f"{name}.csv", Path(run_dir) / "tables")
+
+
+@pytest.fixture(scope="session")
+def shared_project() -> Path:
+    """The session's shared run (``shared_run()``), read only. A test that uses it, directly or through another
+    fixture, is marked slow."""
+    return shared_run()
+
+
+@pytest.fixture(scope="session")
+def published_tables(shared_project) -> dict[str, pd.DataFrame]:
+    """The shared run's tables as the stage notebooks wrote them, read as the figures stage reads them, and its
+    tidy quarterly table (``progress``)."""
+    from evalpipe.progress import read_tidy
+    from evalpipe.runfolder import read_tables
+
+    project = shared_project
+    return read_tables(project / "reports" / MIDTERM) | {
+        "progress": read_tidy(project / "data" / "processed" / MIDTERM / "progress_indicators.csv")}
+
+
+# ------------------------------------------------------------------ a run of a drop with planted content --
+# One run serves two scans of everything it publishes: markup planted in each place where drop text reaches a page
+# (tests/test_markup.py) and direct identifiers planted in a partner's file (tests/test_reliability.py).
+MARK = "PLANTED"
+PAYLOAD = f'<script>alert("{MARK}")</script><img src=x onerror="alert(\'{MARK}\')">'
+VICTIMS = Path("microdata") / "Registro de atención de víctimas NNA.csv"
+
+
+def plant_markup(raw: Path) -> None:
+    """Markup in the drop's id, a ficha's description, an output's name, a published claim and a file name."""
+    drop = raw / "drop.yaml"
+    drop.write_text(drop.read_text(encoding="utf-8").replace('drop_id: "midterm-demo"',
+                                                             f"drop_id: {json.dumps('demo ' + PAYLOAD)}"),
+                    encoding="utf-8")
+    ficha = raw / "fichas" / "1.1.1.1.yaml"
+    content = yaml.safe_load(ficha.read_text(encoding="utf-8"))
+    content["descripcion"] = f"{PAYLOAD} {content['descripcion']}"
+    ficha.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    outputs = raw / "lfm" / "outputs.csv"
+    text = outputs.read_text(encoding="utf-8")
+    outputs.write_text(text.replace("Informe de análisis de casos de trata de NNA.",
+                                    f"Informe {PAYLOAD.replace(chr(34), '')}", 1), encoding="utf-8")
+    claims = raw / "published_report" / "table1_output_status.csv"
+    lines = claims.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    last = len(header) - 1
+    cells[last] = f"{cells[last]} {PAYLOAD.replace(chr(34), '')}"
+    claims.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n", encoding="utf-8")
+    report = raw / "progress_reports" / "Informe_progreso_2019T1.xlsx"
+    report.rename(report.with_name("Informe_progreso_2019T1 <b onmouseover=alert(1)>.xlsx"))
+
+
+def plant_identifiers(raw: Path) -> set[str]:
+    """A partner's file arrives with names, national id numbers, e-mails and phone numbers in it: returns them."""
+    victims = raw / VICTIMS
+    frame = pd.read_csv(victims, dtype=str)
+    frame["Nombre completo"] = [f"Nombreficticio Apellido{i:02d}" for i in range(len(frame))]
+    frame["DNI"] = [f"7{i:07d}" for i in range(len(frame))]
+    frame["Correo"] = [f"persona{i}@ejemplo.pe" for i in range(len(frame))]
+    frame["Teléfono"] = [f"+51 9{i:08d}" for i in range(len(frame))]
+    frame.to_csv(victims, index=False)
+    return set(frame["Nombre completo"]) | set(frame["DNI"]) | set(frame["Correo"]) | set(frame["Teléfono"])
+
+
+_PLANTED: set[str] = set()
+
+
+def planted_run() -> tuple[Path, set[str]]:
+    """A project whose shipped drop has markup (plant_markup) and direct identifiers (plant_identifiers) planted,
+    after one successful ``pipeline.py run``, once per session: (project, the planted identifiers)."""
+    def build(target: Path) -> subprocess.CompletedProcess:
+        _bare_project(target)
+        plant_markup(target / "data" / "raw")
+        _PLANTED.update(plant_identifiers(target / "data" / "raw"))
+        return _succeeded(pipeline(target, "run"))
+
+    return _session_project("planted-run", build)[0], set(_PLANTED)

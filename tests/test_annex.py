@@ -15,7 +15,7 @@ from evalpipe.microdata import load_sources, read_source
 from evalpipe.runfolder import read_tables
 
 import pdf_inspect
-from published_run import RAW, build_run, write_finance
+from conftest import RAW, published_copy, write_finance
 
 
 @pytest.fixture(autouse=True)
@@ -25,9 +25,9 @@ def _dated_by_the_drop(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, shared_project):
     """A run folder with its Spanish figures and both annexes (the English one without figures)."""
-    run_dir, processed = build_run(tmp_path_factory.mktemp("annex"))
+    run_dir, processed = published_copy(tmp_path_factory.mktemp("annex"))  # the shared run, without finance
     figures.make_all_figures(run_dir, processed, "es")
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("SOURCE_DATE_EPOCH", raising=False)

@@ -254,7 +254,8 @@ RUN_ON_A_PUBLISHED_RUN = (
     ".venv/bin/python pipeline.py --version",
     ".venv/bin/evalpipe --help",
 )
-# Run by another test (file::function): the function's code holds the command's arguments.
+# Run by another test, or by a session fixture of conftest.py that tests share (file::function): the function's
+# code holds the command's arguments.
 RUN_BY = {
     ".venv/bin/python pipeline.py compare midterm-2020Q2 final-2021Q4":
         "test_compare.py::test_end_to_end_make_run_the_final_run_then_the_comparison",
@@ -263,13 +264,14 @@ RUN_BY = {
         "test_ficha_cmd.py::test_the_readme_ficha_commands_as_printed",
     ".venv/bin/python pipeline.py run --cutoff 2020Q4":
         "test_pipeline.py::test_later_cutoff_uses_the_2020q4_report_in_its_own_folder",
-    ".venv/bin/python pipeline.py run --lang en":
-        "test_pipeline.py::test_an_english_run_publishes_its_own_folder",
+    ".venv/bin/python pipeline.py run --lang en":  # made once per session, checked by
+        "conftest.py::english_run",  # test_pipeline.py::test_an_english_run_publishes_its_own_folder
     ".venv/bin/python pipeline.py run --force":
         "test_reliability.py::test_a_second_run_on_the_same_reports_folder_is_refused",
     ".venv/bin/python pipeline.py run --from outcome_indicators": "test_pipeline.py::test_force_and_from_rerun_what_they_say",
+    # made once per session, checked by test_pipeline.py::test_the_final_evaluation_runs_on_its_own_drop_into_its_own_folder
     ".venv/bin/python pipeline.py run --evaluation final --cutoff 2021Q4 --raw tests/fixtures/final_drop/raw":
-        "test_pipeline.py::test_the_final_evaluation_runs_on_its_own_drop_into_its_own_folder",
+        "conftest.py::final_run",
     ".venv/bin/jupyter nbconvert --to notebook --execute notebooks/03_output_indicators.ipynb":
         "test_trust.py::test_a_notebook_executed_with_nbconvert_from_notebooks_writes_to_scratch_only",
     ".venv/bin/papermill notebooks/01_clean.ipynb out-01.ipynb -p cutoff 2019Q4":

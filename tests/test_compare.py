@@ -20,7 +20,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from conftest import FIXTURES, ROOT, project_copy, tree_hashes
+from conftest import FIXTURES, ROOT, final_run, tree_hashes
 from evalpipe import compare, followup
 from evalpipe.drop import load_drop
 from evalpipe.errors import InputError, PipelineError
@@ -394,10 +394,10 @@ def test_run_compare_executes_the_notebook_into_the_comparison_folder(project, p
 @pytest.mark.slow
 def test_end_to_end_make_run_the_final_run_then_the_comparison(tmp_path):
     """From the project's own commands: the mid-term run, the final drop's run, then the comparison."""
-    project = project_copy(tmp_path / "e2e", ("tests/fixtures/final_drop",))
-    result = subprocess.run([sys.executable, "pipeline.py", "run", "--evaluation", "final", "--cutoff", "2021Q4",
-                             "--raw", FINAL_RAW], cwd=project, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stderr
+    # The final run is the session's (conftest.final_run: the shared mid-term run's project, then `pipeline.py run
+    # --evaluation final --cutoff 2021Q4 --raw tests/fixtures/final_drop/raw`), copied: the comparison is made here.
+    project = tmp_path / "e2e"
+    shutil.copytree(final_run()[0], project, symlinks=True)
     result = subprocess.run([sys.executable, "pipeline.py", "compare", "midterm-2020Q2", "final-2021Q4"],
                             cwd=project, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr

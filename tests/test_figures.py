@@ -17,15 +17,15 @@ from evalpipe import figures
 from evalpipe.style import STATUS_COLOURS
 
 from conftest import ROOT
-from published_run import build_run, computed_tables, write_finance
+from conftest import published_copy, write_finance
 
 CORE = ["status_counts", "output_progress", "output_paths", "outcome_values"]
 FINANCE = ["budget_by_item", "budget_by_component", "execution_by_output"]
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    run_dir, processed = build_run(tmp_path_factory.mktemp("figures"))
+def run(tmp_path_factory, shared_project):
+    run_dir, processed = published_copy(tmp_path_factory.mktemp("figures"))  # the shared run, without finance
     written = figures.make_all_figures(run_dir, processed, "es") + figures.make_all_figures(run_dir, processed, "en")
     return run_dir, processed, written
 
@@ -50,8 +50,8 @@ def test_svg_carries_no_date_and_png_names_the_software(run):
     assert b"evalpipe" in figures.figure_path(run_dir, "status_counts", "es", "png").read_bytes()[:400]
 
 
-def test_labels_are_spanish_with_accents_by_default_and_english_on_request():
-    tables = computed_tables()
+def test_labels_are_spanish_with_accents_by_default_and_english_on_request(published_tables):
+    tables = published_tables
     indicators, status = tables["outcome_indicators"], tables["outcome_status"]
     spanish = _texts(figures.draw_outcome_values(indicators, status, "es", "2020Q2"))
     english = _texts(figures.draw_outcome_values(indicators, status, "en", "2020Q2"))
@@ -59,8 +59,8 @@ def test_labels_are_spanish_with_accents_by_default_and_english_on_request():
     assert "Baseline" in english and "Target reached" in english and "Línea de base" not in english
 
 
-def test_each_status_keeps_its_colour():
-    tables = computed_tables()
+def test_each_status_keeps_its_colour(published_tables):
+    tables = published_tables
     figure = figures.draw_output_progress(tables["output_indicators"], tables["output_status"], "es", "2020Q2")
     bars = [p for ax in figure.axes for p in ax.patches if isinstance(p, Rectangle)]
     statuses = tables["output_indicators"].sort_values("indicator_id", key=lambda s: s.map(figures.id_key))["status"]
@@ -69,16 +69,16 @@ def test_each_status_keeps_its_colour():
         assert matplotlib.colors.to_hex(bar.get_facecolor()).upper() == STATUS_COLOURS[status].upper()
 
 
-def test_status_counts_match_the_tables():
-    tables = computed_tables()
+def test_status_counts_match_the_tables(published_tables):
+    tables = published_tables
     text = _texts(figures.draw_status_counts(tables, "es", "2020Q2"))
     n_achieved = int((tables["output_indicators"]["status"] == "achieved").sum())
     assert f"Indicadores de producto (n = {len(tables['output_indicators'])})" in text
     assert f"{n_achieved} (" in text
 
 
-def test_small_multiples_have_one_panel_per_output_indicator():
-    tables = computed_tables()
+def test_small_multiples_have_one_panel_per_output_indicator(published_tables):
+    tables = published_tables
     figure = figures.draw_output_paths(tables["progress"], tables["output_indicators"], "es", "2020Q2")
     titles = [ax.get_title(loc="left") for ax in figure.axes if ax.get_title(loc="left")]
     assert titles == sorted(tables["output_indicators"]["indicator_id"], key=figures.id_key)

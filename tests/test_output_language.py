@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import html
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -22,7 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import project_copy
+from conftest import english_run
 from evalpipe import i18n
 
 pytestmark = pytest.mark.slow
@@ -37,11 +35,10 @@ PATH = re.compile(r"[\w.()-]*(?:/[\w. ()-]+)+\.\w+|[\w. ()-]+\.(?:csv|json|yaml|
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict[str, Path]:
-    project = project_copy(tmp_path_factory.mktemp("language"))
-    result = subprocess.run([sys.executable, "pipeline.py", "run", "--lang", "en"], cwd=project, capture_output=True,
-                            text=True, timeout=900)
-    assert result.returncode == 0, result.stderr
+def runs() -> dict[str, Path]:
+    """The session's English run (conftest.english_run: `pipeline.py run --lang en` in a copy of the shared
+    Spanish run), read only."""
+    project, _ = english_run()
     return {"es": project / "reports" / "midterm-2020Q2", "en": project / "reports" / "midterm-2020Q2-en",
             "project": project}
 

@@ -14,9 +14,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from conftest import ROOT, project_copy, tree_hashes
+from conftest import (PROJECT_B, ROOT, english_run, final_run, project_b_run, project_copy, shared_run,
+                      tree_hashes)
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 Q2_WORKBOOK = "data/raw/progress_reports/Informe_progreso_2020T2 (v2).xlsx"
 
@@ -30,11 +30,21 @@ def run(project: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    """A copy of the project with the shipped drop, after one successful mid-term run."""
-    return project_copy(tmp_path_factory.mktemp("project"), ("tests/fixtures/project_b", "tests/fixtures/final_drop"))
+    """A copy of the project with the shipped drop, after one successful mid-term run (the session's shared run)."""
+    return project_copy(tmp_path_factory.mktemp("project"))
 
 
-def test_run_publishes_notebooks_data_docs_and_tables(project):
+@pytest.fixture(scope="module")
+def small_project(tmp_path_factory) -> Path:
+    """A copy of the session's run of the small fictitious project (tests/fixtures/project_b): the smallest drop
+    that goes through every stage, for the tests that change something and run again."""
+    target = tmp_path_factory.mktemp("small")
+    shutil.copytree(project_b_run()[0], target, symlinks=True, dirs_exist_ok=True)
+    return target
+
+
+def test_run_publishes_notebooks_data_docs_and_tables():
+    project = shared_run()  # read only
     run_dir = project / "reports" / "midterm-2020Q2"
     for stem in ("01_clean", "02_validate", "03_output_indicators", "04_outcome_indicators", "05_finance",
                  "06_consistency_audit", "07_figures", "08_annex"):
@@ -64,7 +74,8 @@ def test_run_publishes_notebooks_data_docs_and_tables(project):
     assert (project / "data" / "processed" / "midterm-2020Q2" / "progress_indicators.csv").exists()
 
 
-def test_executed_notebooks_record_parameters_and_no_absolute_paths(project):
+def test_executed_notebooks_record_parameters_and_no_absolute_paths():
+    project = shared_run()  # read only
     run_dir = project / "reports" / "midterm-2020Q2"
     notebook = nbformat.read(run_dir / "notebooks" / "03_output_indicators.ipynb", as_version=4)
     injected = [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
@@ -157,14 +168,16 @@ def test_editing_one_ficha_reruns_only_what_reads_it(project, tmp_path):
     assert "sin respuesta" in exclusions and "participante sin respuesta" not in exclusions
 
 
-def test_force_and_from_rerun_what_they_say(project, tmp_path):
+def test_force_and_from_rerun_what_they_say(small_project, tmp_path):
+    # On the small project (the stages are the same): `run --from outcome_indicators`, then --only with --force.
     copy = tmp_path / "p"
-    shutil.copytree(project, copy)
-    result = run(copy, "run", "--from", "outcome_indicators")
+    shutil.copytree(small_project, copy)
+    result = run(copy, *PROJECT_B, "--from", "outcome_indicators")
     assert result.returncode == 0, result.stderr
     ran = {line.split("]")[0][1:] for line in result.stdout.splitlines() if " ran because " in line}
     assert ran == {"outcome_indicators", "audit", "figures", "annex"}
-    result = run(copy, "run", "--only", "output_indicators", "--force")
+    assert "[clean] skipped: up to date" in result.stdout
+    result = run(copy, *PROJECT_B, "--only", "output_indicators", "--force")
     ran = {line.split("]")[0][1:] for line in result.stdout.splitlines() if " ran because " in line}
     assert result.returncode == 0 and ran == {"output_indicators"}
 
@@ -200,10 +213,14 @@ def test_a_bad_params_file_exits_2(project, tmp_path, content, words):
     assert result.returncode == 2 and words in result.stderr
 
 
-def test_a_second_fictitious_project_runs_with_no_code_change(project):
-    result = run(project, "run", "--cutoff", "2023Q2", "--raw", "tests/fixtures/project_b/raw",
-                 "--expectations", "tests/fixtures/project_b/expectations")
+def test_a_second_fictitious_project_runs_with_no_code_change():
+    # The session's run of `pipeline.py run --cutoff 2023Q2 --raw tests/fixtures/project_b/raw --expectations
+    # tests/fixtures/project_b/expectations` (conftest.PROJECT_B) in a project folder of its own.
+    project, result = project_b_run()
+    assert PROJECT_B == ("run", "--cutoff", "2023Q2", "--raw", "tests/fixtures/project_b/raw", "--expectations",
+                         "tests/fixtures/project_b/expectations")
     assert result.returncode == 0, result.stderr
+    assert "published reports/midterm-2023Q2/" in result.stdout
     run_dir = project / "reports" / "midterm-2023Q2"
     outcomes = pd.read_csv(run_dir / "tables" / "outcome_indicators.csv", dtype={"indicator_id": str}).set_index(
         "indicator_id")
@@ -219,11 +236,13 @@ def test_a_second_fictitious_project_runs_with_no_code_change(project):
     assert "nombre_presidente" in clean  # the dropped column is named for the reviewer, its values are not
 
 
-def test_the_final_evaluation_runs_on_its_own_drop_into_its_own_folder(project):
-    midterm = tree_hashes(project / "reports" / "midterm-2020Q2")
-    result = run(project, "run", "--evaluation", "final", "--cutoff", "2021Q4", "--raw", "tests/fixtures/final_drop/raw")
+def test_the_final_evaluation_runs_on_its_own_drop_into_its_own_folder():
+    # The session's run of `pipeline.py run --evaluation final --cutoff 2021Q4 --raw tests/fixtures/final_drop/raw`
+    # (conftest.final_run) in a copy of the shared mid-term run: the mid-term folder is left as the shared run's.
+    project, result = final_run()
     assert result.returncode == 0, result.stderr
-    assert tree_hashes(project / "reports" / "midterm-2020Q2") == midterm
+    assert "published reports/final-2021Q4/" in result.stdout
+    assert tree_hashes(project / "reports" / "midterm-2020Q2") == tree_hashes(shared_run() / "reports" / "midterm-2020Q2")
     final = project / "reports" / "final-2021Q4"
     outputs = pd.read_csv(final / "tables" / "output_indicators.csv", dtype={"indicator_id": str})
     assert set(outputs["value_quarter"]) == {"2021Q4"} and len(outputs) == 48
@@ -280,16 +299,16 @@ def test_the_annex_rebuild_commands_work_as_printed_and_give_the_published_pdf(p
     assert result.returncode == 1 and "differs from the published reports/midterm-2020Q2/annex.pdf" in result.stderr
 
 
-def test_an_english_run_publishes_its_own_folder(project):
-    midterm = tree_hashes(project / "reports" / "midterm-2020Q2")
-    result = run(project, "run", "--lang", "en")
+def test_an_english_run_publishes_its_own_folder():
+    # The session's `pipeline.py run --lang en` (conftest.english_run) in a copy of the shared mid-term run.
+    project, result = english_run()
     assert result.returncode == 0, result.stderr
     assert "published reports/midterm-2020Q2-en/" in result.stdout
     english = project / "reports" / "midterm-2020Q2-en"
     assert (english / "annex_en.pdf").read_bytes().startswith(b"%PDF") and not (english / "annex.pdf").exists()
     data = json.loads((english / "annex" / "annex_data_en.json").read_text(encoding="utf-8"))
     assert data["reproducibility"]["commands"][0].endswith("--lang en")
-    assert tree_hashes(project / "reports" / "midterm-2020Q2") == midterm
+    assert tree_hashes(project / "reports" / "midterm-2020Q2") == tree_hashes(shared_run() / "reports" / "midterm-2020Q2")
 
 
 def test_the_readme_commands_work_as_printed_on_a_published_run(project, tmp_path):

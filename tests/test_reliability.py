@@ -1,8 +1,13 @@
-"""Atomic publication under SIGKILL, the run lock, and the privacy scan of every output."""
+"""Atomic publication under SIGKILL, the run lock, and the privacy scan of every output.
+
+The kill, lock and Ctrl-C tests run on copies of the session's run of the small fictitious project
+(tests/fixtures/project_b: every stage but finance, on the smallest drop); the privacy scan reads the session's
+run of the shipped drop with identifiers planted (conftest.planted_run)."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -14,19 +19,30 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import ROOT, project_copy, tree_hashes
+import conftest
+from conftest import PROJECT_B, project_b_run, tree_hashes
 
 pytestmark = pytest.mark.slow
-RUN = [sys.executable, "pipeline.py", "run"]
+# The small project's run (conftest.PROJECT_B: `pipeline.py run --cutoff 2023Q2 --raw tests/fixtures/project_b/raw
+# --expectations tests/fixtures/project_b/expectations`).
+RUN = [sys.executable, "pipeline.py", *PROJECT_B]
+LABEL = "midterm-2023Q2"
+REPORT = "tests/fixtures/project_b/raw/progress_reports/informe_2023T2.xlsx"
 # The console script installed with the package (the project is found from the working directory).
-EVALPIPE_RUN = [str(Path(sys.executable).with_name("evalpipe")), "run"]
+EVALPIPE_RUN = [str(Path(sys.executable).with_name("evalpipe")), *PROJECT_B]
 
 
+
+
+def _small_copy(target: Path) -> Path:
+    """A copy of the session's run of the small project: published, every stage up to date."""
+    shutil.copytree(project_b_run()[0], target, symlinks=True, dirs_exist_ok=True)
+    return target
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    return project_copy(tmp_path_factory.mktemp("reliable"))
+    return _small_copy(tmp_path_factory.mktemp("reliable"))
 
 
 def _start(project: Path, *args: str, command: list[str] = RUN) -> subprocess.Popen:
@@ -50,27 +66,97 @@ KILL_POINTS = ["[clean] running", "[clean] ran", "[validate] running", "[output_
                "[outcome_indicators] running", "[audit] running", "[audit] ran"]
 
 
-@pytest.mark.parametrize("trigger", KILL_POINTS)
-def test_sigkill_at_any_point_leaves_the_last_good_reports_and_the_next_run_succeeds(project, trigger):
-    reports = project / "reports" / "midterm-2020Q2"
+def _change_a_reported_value(project: Path) -> None:
+    """Indicator 1.1.1.2 reported at 48 instead of 45 in the 2023Q2 report: every stage but finance (the small
+    project has none) must run again, and output_indicators.csv changes."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(project / REPORT)
+    sheet = workbook["Indicadores"]
+    header = [cell.value for cell in sheet[4]]
+    cell = sheet.cell(row=7, column=header.index("Valor acumulado") + 1)
+    assert sheet.cell(row=7, column=header.index("Código") + 1).value.strip(" .") == "1.1.1.2" and cell.value == 45
+    cell.value = 48
+    workbook.save(project / REPORT)
+
+
+def _current(project: Path, indicator: str) -> float:
+    table = pd.read_csv(project / "reports" / LABEL / "tables" / "output_indicators.csv", dtype={"indicator_id": str})
+    return float(table.set_index("indicator_id").loc[indicator, "current"])
+
+
+@pytest.fixture(scope="module")
+def killed_runs(tmp_path_factory) -> dict:
+    """A new progress report value, then one run SIGKILLed at each kill point in turn, each started from what the
+    one before left (its staging folder, its lock), then a run left to finish. Every one of these runs has real
+    work to do: the published run is the one from before the change until the last run publishes."""
+    project = _small_copy(tmp_path_factory.mktemp("killed"))
+    reports = project / "reports" / LABEL
     before = tree_hashes(reports)
-    process = _start(project, "--force")
-    seen = _kill_when(process, trigger)
-    assert process.returncode == -signal.SIGKILL, seen
-    assert any(trigger in line for line in seen), seen
-    assert tree_hashes(reports) == before  # the previous complete run is intact
-    after = subprocess.run(RUN, cwd=project, capture_output=True, text=True, timeout=600)
-    assert after.returncode == 0, after.stderr
-    assert (reports / "tables" / "outcome_indicators.csv").exists()
-    assert not (project / "reports" / ".midterm-2020Q2.lock").exists()
+    _change_a_reported_value(project)
+    killed = []
+    for trigger in KILL_POINTS:
+        process = _start(project)
+        seen = _kill_when(process, trigger)
+        killed.append({"trigger": trigger, "returncode": process.returncode, "seen": seen,
+                       "intact": tree_hashes(reports) == before})
+    last = subprocess.run(RUN, cwd=project, capture_output=True, text=True, timeout=600)
+    verify = subprocess.run([sys.executable, "pipeline.py", "verify", LABEL], cwd=project, capture_output=True,
+                            text=True, timeout=120)
+    return {"project": project, "killed": killed, "last": last, "verify": verify, "before": before}
+
+
+def _reran_because_the_report_changed(lines: list[str]) -> bool:
+    return any(line.startswith("[clean] running notebooks/01_clean.ipynb (inputs changed: ") and
+               "informe_2023T2.xlsx" in line for line in lines)
+
+
+@pytest.mark.parametrize("trigger", KILL_POINTS)
+def test_sigkill_at_any_point_leaves_the_last_good_reports_and_the_next_run_reruns(killed_runs, trigger):
+    index = KILL_POINTS.index(trigger)
+    this = killed_runs["killed"][index]
+    assert this["returncode"] == -signal.SIGKILL, this["seen"]
+    assert any(trigger in line for line in this["seen"]), this["seen"]
+    assert this["intact"]  # the previous complete run is intact
+    # This run started from what the kill before it left, and ran the changed input again (not "up to date").
+    assert _reran_because_the_report_changed(this["seen"]), this["seen"]
+    # So did the next one, which started from what this kill left: the next killed run, or the last run.
+    after = (killed_runs["killed"][index + 1]["seen"] if index + 1 < len(KILL_POINTS)
+             else killed_runs["last"].stdout.splitlines())
+    assert _reran_because_the_report_changed(after), after
+
+
+def test_after_the_last_kill_the_next_run_reruns_every_changed_stage_and_publishes_a_verified_run(killed_runs):
+    project, last = killed_runs["project"], killed_runs["last"]
+    assert last.returncode == 0, last.stdout + last.stderr
+    ran = [line.split("]")[0][1:] for line in last.stdout.splitlines() if " ran because " in line]
+    assert sorted(ran) == sorted(["clean", "validate", "output_indicators", "outcome_indicators", "audit", "figures",
+                                  "annex"]), last.stdout
+    assert "[clean] ran because inputs changed: " in last.stdout and "informe_2023T2.xlsx" in last.stdout
+    assert f"published reports/{LABEL}/" in last.stdout
+    assert tree_hashes(project / "reports" / LABEL) != killed_runs["before"]
+    assert _current(project, "1.1.1.2") == 48  # the new value, published
+    manifest = json.loads((project / "reports" / LABEL / "manifest.json").read_text(encoding="utf-8"))
+    records = {r["stage"]: r for r in manifest["stage_reports"]}
+    assert {name for name, r in records.items() if r["action"] == "ran"} == set(ran)
+    assert records["clean"]["reason"].startswith("inputs changed: ") and records["finance"]["action"] == "skipped"
+    assert any(key.endswith("informe_2023T2.xlsx") for key in manifest["inputs_sha256"])
+    assert killed_runs["verify"].returncode == 0, killed_runs["verify"].stderr
+    assert "verified" in killed_runs["verify"].stdout
+    assert not (project / "reports" / f".{LABEL}.lock").exists()
+    assert not (project / "reports" / ".staging").exists()
+    again = subprocess.run(RUN, cwd=project, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and again.stdout.count("skipped: up to date") == 7, again.stdout  # finance: no
+    assert " ran because " not in again.stdout and "[finance] skipped: the drop has no finance/" in again.stdout
 
 
 def test_an_interrupted_swap_is_recovered(project):
-    reports = project / "reports" / "midterm-2020Q2"
-    previous = reports.with_name(".midterm-2020Q2.previous")
+    reports = project / "reports" / LABEL
+    previous = reports.with_name(f".{LABEL}.previous")
     before = tree_hashes(reports)
     os.replace(reports, previous)  # as if killed between the two renames of the swap
-    result = subprocess.run([sys.executable, "pipeline.py", "status"], cwd=project, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "pipeline.py", "status", *PROJECT_B[1:]], cwd=project,
+                            capture_output=True, text=True)
     run = subprocess.run(RUN, cwd=project, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     assert tree_hashes(reports) == before and not previous.exists()
@@ -87,7 +173,7 @@ def test_a_second_run_on_the_same_reports_folder_is_refused(project):
     second = subprocess.run(RUN + ["--force"], cwd=project, capture_output=True, text=True, timeout=120)
     rest = first.communicate(timeout=600)[0]
     assert second.returncode == 1
-    assert "another run is writing reports/midterm-2020Q2" in second.stderr
+    assert f"another run is writing reports/{LABEL}" in second.stderr
     assert first.returncode == 0, "".join(lines) + rest
 
 
@@ -103,20 +189,13 @@ def _identifiers(raw: Path) -> set[str]:
     return found
 
 
-def test_no_identifier_of_the_raw_data_appears_in_any_output(project, tmp_path):
-    copy = tmp_path / "p"
-    shutil.copytree(project, copy)
-    # A partner's file arrives with names, national id numbers, e-mails and phone numbers in it.
-    victims = copy / "data" / "raw" / "microdata" / "Registro de atención de víctimas NNA.csv"
-    frame = pd.read_csv(victims, dtype=str)
-    frame["Nombre completo"] = [f"Nombreficticio Apellido{i:02d}" for i in range(len(frame))]
-    frame["DNI"] = [f"7{i:07d}" for i in range(len(frame))]
-    frame["Correo"] = [f"persona{i}@ejemplo.pe" for i in range(len(frame))]
-    frame["Teléfono"] = [f"+51 9{i:08d}" for i in range(len(frame))]
-    frame.to_csv(victims, index=False)
-    planted = set(frame["Nombre completo"]) | set(frame["DNI"]) | set(frame["Correo"]) | set(frame["Teléfono"])
-    result = subprocess.run(RUN, cwd=copy, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
+def test_no_identifier_of_the_raw_data_appears_in_any_output():
+    # The session's run of the shipped drop in which a partner's file arrives with names, national id numbers,
+    # e-mails and phone numbers in it (conftest.plant_identifiers; markup is planted in the same run).
+    copy, planted = conftest.planted_run()
+    frame = pd.read_csv(copy / "data" / "raw" / conftest.VICTIMS, dtype=str)
+    assert {"Nombre completo", "DNI", "Correo", "Teléfono"} <= set(frame)
+    assert len(planted) == 4 * len(frame) > 100  # every planted value is distinct
     identifiers = _identifiers(copy / "data" / "raw") | planted
     assert len(identifiers) > 400
     outputs = [p for p in (copy / "reports" / "midterm-2020Q2").rglob("*") if p.is_file()]
@@ -159,7 +238,7 @@ def _alive(pids: set[int]) -> set[int]:
                                               ("[validate] running", EVALPIPE_RUN)],
                          ids=["pipeline.py-clean", "pipeline.py-validate", "evalpipe-validate"])
 def test_ctrl_c_stops_at_once_kills_the_kernels_and_publishes_nothing(project, trigger, command):
-    before = tree_hashes(project / "reports" / "midterm-2020Q2")
+    before = tree_hashes(project / "reports" / LABEL)
     import threading
 
     assert Path(command[0]).exists(), f"{command[0]}: the console script is installed by `make install`"
@@ -180,13 +259,13 @@ def test_ctrl_c_stops_at_once_kills_the_kernels_and_publishes_nothing(project, t
     reader.join(timeout=10)
     text = "".join(line for _, line in lines)
     assert process.returncode == 130, text
-    assert "interrupted: nothing published; reports/midterm-2020Q2/ is unchanged" in text
+    assert f"interrupted: nothing published; reports/{LABEL}/ is unchanged" in text
     assert "Traceback" not in text
     assert elapsed < 6, f"took {elapsed:.1f} s to stop"
     late = [line for at, line in lines if at > sent + 0.2 and "] running" in line]
     assert late == []  # no stage starts after Ctrl-C
     time.sleep(0.5)
     assert _alive(kernels) == set()  # no kernel left behind
-    assert tree_hashes(project / "reports" / "midterm-2020Q2") == before
+    assert tree_hashes(project / "reports" / LABEL) == before
     assert not (project / "reports" / ".staging").exists()
     assert not (project / "data" / "processed" / ".staging").exists()

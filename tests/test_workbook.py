@@ -21,7 +21,7 @@ from evalpipe.lfm import load_logframe
 from evalpipe.outputs import round_half_up
 from evalpipe.runfolder import TABLES
 
-from published_run import RAW, build_run, write_finance
+from conftest import RAW, published_copy
 
 ES, EN = workbook_words("es"), workbook_words("en")
 
@@ -32,11 +32,10 @@ def _dated_by_the_drop(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, shared_project):
     """A run folder with the finance tables, an audit row whose published value is a lone "-" and one that
     would run as a formula, and its Spanish workbook."""
-    run_dir, _ = build_run(tmp_path_factory.mktemp("workbook"))
-    write_finance(run_dir)
+    run_dir, _ = published_copy(tmp_path_factory.mktemp("workbook"), finance=True)  # the session's shared run
     path = run_dir / TABLES["consistency_audit"].path
     audit = pd.read_csv(path, dtype=str, keep_default_na=False)
     audit.loc[0, "published_value"] = "'-"  # as export.neutralise_cell writes a lone "-"
