@@ -258,7 +258,7 @@ def existence(params: dict, context: Context) -> Result:
     """1 if at least one row meets the filters (e.g. a system that provides progress reports), else 0."""
     rows, exclusions = apply_filters(context.table(params["source"]), params.get("filters", []), context)
     return Result(1.0 if len(rows) else 0.0, float(len(rows) > 0), None, len(rows), exclusions,
-                  "" if len(rows) else "ninguna evidencia cumple las condiciones")
+                  "" if len(rows) else _reason("no_evidence"))
 
 
 method("existence", "source")(existence)

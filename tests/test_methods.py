@@ -326,3 +326,51 @@ def test_a_registry_view_reads_one_attribute_of_each_method():
     view = methods._View("note")
     assert view["pre_post_question"] == "outcome.pre_post_note" and list(view) == list(methods.REGISTRY)
     assert len(view) == len(methods.REGISTRY)
+
+
+# ---------------------------------------------------------------- what mutation testing found untested (docs/mutation.md)
+
+ACTS = pd.DataFrame({"accion": ["A", "A", "B", "C", "D"], "region": ["norte", "norte", "norte", "sur", "sur"]})
+
+
+def test_count_without_breakdown_gives_its_numbers_and_no_detail_table():
+    result = run_method("count", {"source": "acts"}, ctx(acts=ACTS))
+    assert (result.value, result.numerator, result.denominator, result.n_used) == (5.0, 5.0, None, 5)
+    assert result.detail is None and result.exclusions == [] and result.reason == ""
+
+
+def test_count_breakdown_counts_rows_or_distinct_values_per_group():
+    rows = run_method("count", {"source": "acts", "breakdown": "region"}, ctx(acts=ACTS))
+    assert rows.detail.to_dict("records") == [{"region": "norte", "n": 3}, {"region": "sur", "n": 2}]
+    distinct = run_method("count", {"source": "acts", "breakdown": "region", "distinct": "accion"}, ctx(acts=ACTS))
+    assert distinct.detail.to_dict("records") == [{"region": "norte", "n": 2}, {"region": "sur", "n": 2}]
+    assert (distinct.value, distinct.n_used) == (4.0, 5)
+    assert [(e.reason, e.n) for e in distinct.exclusions] == [("mismo accion contado una sola vez", 1)]
+
+
+def test_count_breakdown_of_an_empty_selection_has_no_detail_table():
+    params = {"source": "acts", "breakdown": "region",
+              "filters": [{"column": "accion", "in": ["Z"], "reason": "otra acción"}]}
+    result = run_method("count", params, ctx(acts=ACTS))
+    assert result.value == 0.0 and result.detail is None
+    assert [(e.reason, e.n) for e in result.exclusions] == [("otra acción", 5)]
+
+
+def test_count_distinct_of_an_unknown_column_names_it():
+    with pytest.raises(SpecError, match="unknown column 'nombre' for 'distinct'"):
+        run_method("count", {"source": "acts", "distinct": "nombre"}, ctx(acts=ACTS))
+
+
+def test_existence_gives_numerator_n_and_a_reason_when_nothing_meets_the_conditions():
+    rows = pd.DataFrame({"ok": ["sí", "sí", "no"]})
+    found = run_method("existence", {"source": "s", "filters": [{"column": "ok", "in": ["sí"], "reason": "r"}]},
+                       ctx(s=rows))
+    assert (found.value, found.numerator, found.denominator, found.n_used, found.reason) == (1.0, 1.0, None, 2, "")
+    assert [(e.reason, e.n) for e in found.exclusions] == [("r", 1)]
+    none = run_method("existence", {"source": "s", "filters": [{"column": "ok", "in": ["x"], "reason": "r"}]},
+                      ctx(s=rows))
+    assert (none.value, none.numerator, none.n_used) == (0.0, 0.0, 0)
+    assert none.reason == "ninguna evidencia cumple las condiciones"  # the tables hold Spanish reasons
+    from evalpipe.outcomes import reason_text
+
+    assert reason_text(none.reason, "en") == "no evidence meets the conditions"  # and the English run says it so
