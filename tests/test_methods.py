@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from evalpipe import methods
+from evalpipe import i18n, methods
 from evalpipe.methods import Context, SpecError, run_method
 from evalpipe.quarters import Quarter
 
@@ -374,3 +374,63 @@ def test_existence_gives_numerator_n_and_a_reason_when_nothing_meets_the_conditi
     from evalpipe.outcomes import reason_text
 
     assert reason_text(none.reason, "en") == "no evidence meets the conditions"  # and the English run says it so
+
+
+def test_pre_post_participant_gives_every_number_its_exclusions_and_its_detail():
+    rows = pd.DataFrame({"id": ["a", "b", "c", "d", "e"], "grupo": ["x", "x", "y", "y", "y"],
+                         "pre": [10.0, 12.0, 4.0, None, 8.0], "post": [12.0, 15.0, 6.0, 20.0, None]})
+    params = {"source": "t", "pre_column": "pre", "post_column": "post", "id_column": "id",
+              "one_test_reason": "solo una prueba"}
+    result = run_method("pre_post_participant", params, ctx(t=rows))
+    # a, b, c: mean pre 26/3, mean post 33/3 -> (11 - 26/3) / (26/3) × 100
+    assert result.value == pytest.approx(100 * (11 - 26 / 3) / (26 / 3))
+    assert (result.n_used, result.reason) == (3, "")
+    assert [(e.reason, e.n) for e in result.exclusions] == [("solo una prueba", 2)]
+    assert result.detail.to_dict("list") == {"test": ["pre", "post"], "participants": [3, 3],
+                                             "mean_score": [pytest.approx(26 / 3), pytest.approx(11.0)]}
+    default = run_method("pre_post_participant", params | {"one_test_reason": None}, ctx(t=rows))
+    assert [e.reason for e in default.exclusions] == [i18n.t("reason.one_test", "es")]
+    grouped = run_method("pre_post_participant", params | {"breakdown": "grupo"}, ctx(t=rows))
+    assert grouped.detail.to_dict("records") == [
+        {"grupo": "x", "participants": 2, "mean_pre": 11.0, "mean_post": 13.5},
+        {"grupo": "y", "participants": 1, "mean_pre": 4.0, "mean_post": 6.0}]
+    assert grouped.value == pytest.approx(result.value)
+
+
+def test_pre_post_participant_with_everyone_taking_both_tests_excludes_nobody():
+    rows = pd.DataFrame({"id": ["a", "b"], "pre": [10.0, 10.0], "post": [15.0, 5.0]})
+    result = run_method("pre_post_participant", {"source": "t", "pre_column": "pre", "post_column": "post",
+                                                 "id_column": "id"}, ctx(t=rows))
+    assert result.exclusions == [] and result.value == pytest.approx(0.0) and result.n_used == 2
+
+
+def test_percent_change_count_gives_every_number_its_note_and_its_detail():
+    rows = pd.DataFrame({
+        "care": ["G1", "G1", "G2"] + ["G1", "G2", "G2", "G3"] + ["G1"] * 9,
+        "date": pd.to_datetime(["2019-03-31"] * 3 + ["2020-03-31"] * 4 + ["2020-11-30"] * 9),
+    })
+    params = {"source": "r", "group_column": "care", "snapshot_column": "date", "baseline_snapshot": "2019-03-31"}
+    result = run_method("percent_change_count", params, ctx(r=rows))
+    # The cut-off is 2020Q2: the March 2020 count (4) is the current one; November 2020's 9 are left out.
+    assert result.value == pytest.approx(100 * (4 - 3) / 3)
+    assert (result.numerator, result.denominator, result.n_used) == (100.0, 3.0, 7)
+    assert [(e.reason, e.n) for e in result.exclusions] == [
+        (i18n.t("reason.count_after_cutoff", "es"), 9)]
+    assert result.reason == "línea de base 2019-03-31, conteo actual 2020-03-31"
+    assert result.detail.to_dict("records") == [{"care": "G1", "baseline": 2, "current": 1},
+                                                {"care": "G2", "baseline": 1, "current": 2},
+                                                {"care": "G3", "baseline": 0, "current": 1}]
+
+
+def test_percent_change_count_with_a_zero_baseline_or_no_later_count_is_not_measured():
+    rows = pd.DataFrame({"care": ["G1", "G1"], "date": pd.to_datetime(["2019-03-31", "2020-03-31"]),
+                         "created": ["sí", "no"]})
+    params = {"source": "r", "group_column": "care", "snapshot_column": "date", "baseline_snapshot": "2019-03-31",
+              "baseline_zero_when": {"column": "created", "in": ["sí"]}}
+    zero = run_method("percent_change_count", params, ctx(r=rows))
+    assert (zero.value, zero.numerator, zero.denominator, zero.n_used) == (None, 1.0, 0.0, 1)
+    assert [(e.reason, e.n) for e in zero.exclusions] == [(i18n.t("reason.baseline_set_to_zero", "es"), 1)]
+    assert zero.reason == "conteo de línea de base igual a cero (línea de base 2019-03-31, conteo actual 2020-03-31)"
+    only_baseline = run_method("percent_change_count", params, ctx(r=rows.iloc[:1]))
+    assert (only_baseline.value, only_baseline.n_used, only_baseline.exclusions) == (None, 0, [])
+    assert only_baseline.reason == i18n.t("reason.no_count_after_baseline", "es")
