@@ -434,3 +434,60 @@ def test_percent_change_count_with_a_zero_baseline_or_no_later_count_is_not_meas
     only_baseline = run_method("percent_change_count", params, ctx(r=rows.iloc[:1]))
     assert (only_baseline.value, only_baseline.n_used, only_baseline.exclusions) == (None, 0, [])
     assert only_baseline.reason == i18n.t("reason.no_count_after_baseline", "es")
+
+
+def test_pre_post_question_within_courses_gives_every_number_and_its_detail():
+    # Two courses ask a question "P1" each: a question is identified within its course (group_column).
+    rows = pd.DataFrame({
+        "curso": ["a", "a", "b", "b", "b"], "q": ["P1", "P1", "P1", "P1", "P2"],
+        "test": ["in", "out", "in", "out", "in"], "n": [10, 10, 4, 4, 5], "ok": [5, 8, 1, 2, 5]})
+    params = {"source": "t", "question_column": "q", "test_column": "test", "pre_label": "in", "post_label": "out",
+              "correct_column": "ok", "respondents_column": "n", "group_column": "curso"}
+    result = run_method("pre_post_question", params, ctx(t=rows))
+    pre, post = (0.5 + 0.25) / 2, (0.8 + 0.5) / 2  # b/P2 has no exit test
+    assert result.value == pytest.approx(100 * (post - pre) / pre)
+    assert result.numerator == pytest.approx(100 * (post - pre)) and result.denominator == pytest.approx(pre)
+    assert (result.n_used, result.reason) == (2, "")
+    assert [(e.reason, e.n) for e in result.exclusions] == [(i18n.t("reason.question_not_in_both_tests", "es"), 1)]
+    assert result.detail.to_dict("records") == [{"curso": "a", "q": "P1", "in": 0.5, "out": 0.8},
+                                                {"curso": "b", "q": "P1", "in": 0.25, "out": 0.5}]
+    # Without the course, the two "P1" are one question (their shares averaged).
+    merged = run_method("pre_post_question", params | {"group_column": None}, ctx(t=rows))
+    assert merged.n_used == 1 and merged.detail.to_dict("records") == [{"q": "P1", "in": 0.375, "out": 0.65}]
+
+
+def test_pre_post_question_without_an_exit_test_is_not_measured():
+    rows = pd.DataFrame({"q": ["P1", "P2"], "test": ["in", "in"], "n": [10, 10], "ok": [5, 6]})
+    params = {"source": "t", "question_column": "q", "test_column": "test", "pre_label": "in", "post_label": "out",
+              "correct_column": "ok", "respondents_column": "n"}
+    result = run_method("pre_post_question", params, ctx(t=rows))
+    assert (result.value, result.numerator, result.denominator, result.n_used) == (None, None, None, 0)
+    assert result.reason == i18n.t("reason.no_question_in_both_tests", "es")
+    assert [(e.reason, e.n) for e in result.exclusions] == [(i18n.t("reason.question_not_in_both_tests", "es"), 2)]
+    assert list(result.detail.columns) == ["q", "in", "out"] and result.detail.empty
+
+
+def test_pre_post_weighted_gives_every_number_its_exclusions_and_its_detail():
+    rows = pd.DataFrame({"region": ["A", "B", "C", "D"], "n": [10, 30, 0, 5], "pre": [10.0, 12.0, 9.0, None],
+                         "post": [11.0, 15.0, 9.0, 8.0]})
+    params = {"source": "t", "weight_column": "n", "pre_column": "pre", "post_column": "post",
+              "label_column": "region"}
+    result = run_method("pre_post_weighted", params, ctx(t=rows))
+    pre, post = (100 + 360) / 40, (110 + 450) / 40  # C weighs nothing, D has no entry result
+    assert result.value == pytest.approx(100 * (post - pre) / pre)
+    assert result.numerator == pytest.approx(100 * (post - pre)) and result.denominator == pytest.approx(pre)
+    assert (result.n_used, result.reason) == (40, "")
+    assert [(e.reason, e.n) for e in result.exclusions] == [(i18n.t("reason.without_both_results", "es"), 2)]
+    assert result.detail.to_dict("records") == [{"region": "A", "n": 10, "pre": 10.0, "post": 11.0},
+                                                {"region": "B", "n": 30, "pre": 12.0, "post": 15.0}]
+    nobody = run_method("pre_post_weighted", params, ctx(t=rows.iloc[2:3]))
+    assert (nobody.value, nobody.n_used) == (None, 0)
+    assert nobody.reason == i18n.t("reason.no_group_with_both_results", "es")
+
+
+def test_pct_change_of_a_missing_or_zero_mean_before_has_no_value():
+    assert methods._pct_change(12.0, 10.0) == (pytest.approx(20.0), pytest.approx(200.0), 10.0)
+    assert methods._pct_change(12.0, 0.0) == (None, None, 0.0)
+    value, numerator, denominator = methods._pct_change(12.0, float("nan"))
+    assert value is None and numerator is None and denominator != denominator
+    assert methods._pct_change(12.0, None) == (None, None, None)
