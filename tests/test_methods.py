@@ -491,3 +491,42 @@ def test_pct_change_of_a_missing_or_zero_mean_before_has_no_value():
     value, numerator, denominator = methods._pct_change(12.0, float("nan"))
     assert value is None and numerator is None and denominator != denominator
     assert methods._pct_change(12.0, None) == (None, None, None)
+
+
+def test_pre_post_participant_applies_the_fichas_filters_first():
+    rows = pd.DataFrame({"id": ["a", "b", "c"], "rol": ["juez", "fiscal", "juez"],
+                         "pre": [10.0, 50.0, 12.0], "post": [12.0, 10.0, 15.0]})
+    params = {"source": "t", "pre_column": "pre", "post_column": "post", "id_column": "id",
+              "filters": [{"column": "rol", "in": ["juez"], "reason": "otro rol"}]}
+    result = run_method("pre_post_participant", params, ctx(t=rows))
+    assert result.value == pytest.approx(100 * 2.5 / 11) and result.n_used == 2
+    assert [(e.reason, e.n) for e in result.exclusions] == [("otro rol", 1)]
+
+
+def test_pre_post_without_anyone_usable_keeps_its_exclusions_and_detail():
+    rows = pd.DataFrame({"id": ["a"], "pre": [10.0], "post": [None]})
+    result = run_method("pre_post_participant", {"source": "t", "pre_column": "pre", "post_column": "post",
+                                                 "id_column": "id"}, ctx(t=rows))
+    assert (result.value, result.n_used, result.n_excluded) == (None, 0, 1)
+    assert result.detail.to_dict("list") == {"test": ["pre", "post"], "participants": [0, 0],
+                                             "mean_score": [pytest.approx(float("nan"), nan_ok=True)] * 2}
+    weighted = run_method("pre_post_weighted", {"source": "t", "weight_column": "n", "pre_column": "pre",
+                                                "post_column": "post"},
+                          ctx(t=pd.DataFrame({"n": [4], "pre": [None], "post": [3.0]})))
+    assert (weighted.value, weighted.n_used, weighted.n_excluded) == (None, 0, 1)
+    assert list(weighted.detail.columns) == ["n", "pre", "post"] and weighted.detail.empty
+
+
+def test_existence_of_a_single_row_counts_it():
+    result = run_method("existence", {"source": "s"}, ctx(s=pd.DataFrame({"ok": ["sí"]})))
+    assert (result.value, result.numerator, result.n_used) == (1.0, 1.0, 1)
+
+
+def test_percent_change_count_keeps_a_count_on_the_last_day_of_the_cutoff_quarter():
+    rows = pd.DataFrame({"care": ["G1", "G1", "G1"],
+                         "date": pd.to_datetime(["2019-03-31", "2020-06-30", "2020-06-30"])})
+    params = {"source": "r", "group_column": "care", "snapshot_column": "date", "baseline_snapshot": "2019-03-31",
+              "baseline_filters": [{"column": "date", "on_or_before": "cutoff", "reason": "después del corte"}],
+              "baseline_zero_when": {"column": "date", "after": "cutoff"}}
+    result = run_method("percent_change_count", params, ctx(r=rows))
+    assert (result.value, result.n_used, result.exclusions) == (pytest.approx(100.0), 3, [])
