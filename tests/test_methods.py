@@ -530,3 +530,48 @@ def test_percent_change_count_keeps_a_count_on_the_last_day_of_the_cutoff_quarte
               "baseline_zero_when": {"column": "date", "after": "cutoff"}}
     result = run_method("percent_change_count", params, ctx(r=rows))
     assert (result.value, result.n_used, result.exclusions) == (pytest.approx(100.0), 3, [])
+
+
+def test_percent_change_count_numbers_and_exclusions_with_the_baseline_rules():
+    rows = pd.DataFrame({
+        "care": ["G1", "G1", "G1", "G2", "G2"] + ["G1"] * 3 + ["G2"] * 4,
+        "created": ["no", "no", "no", "sí", "sí"] + ["no"] * 3 + ["sí"] * 4,
+        "date": pd.to_datetime(["2019-03-31"] * 5 + ["2020-05-31"] * 7),
+        "problem": ["trata", "trata", "otra", "trata", "trata"] + ["trata"] * 7,
+    })
+    params = {"source": "r", "group_column": "care", "snapshot_column": "date", "baseline_snapshot": "2019-03-31",
+              "baseline_filters": [{"column": "problem", "in": ["trata"], "reason": "otra problemática"}],
+              "baseline_zero_when": {"column": "created", "in": ["sí"], "reason": "creado por el proyecto"}}
+    result = run_method("percent_change_count", params, ctx(r=rows))
+    assert (result.value, result.numerator, result.denominator, result.n_used) == (250.0, 500.0, 2.0, 9)
+    assert [(e.reason, e.n) for e in result.exclusions] == [("otra problemática", 1), ("creado por el proyecto", 2)]
+    assert result.detail.to_dict("records") == [{"care": "G1", "baseline": 2, "current": 3},
+                                                {"care": "G2", "baseline": 0, "current": 4}]
+    assert all(str(dtype) == "int64" for dtype in result.detail[["baseline", "current"]].dtypes)
+
+
+def test_percent_change_count_with_a_zero_baseline_keeps_its_detail():
+    rows = pd.DataFrame({"care": ["G1", "G1", "G2"], "date": pd.to_datetime(["2019-03-31", "2020-03-31", "2020-03-31"]),
+                         "created": ["sí", "no", "no"]})
+    params = {"source": "r", "group_column": "care", "snapshot_column": "date", "baseline_snapshot": "2019-03-31",
+              "baseline_zero_when": {"column": "created", "in": ["sí"]}}
+    result = run_method("percent_change_count", params, ctx(r=rows))
+    assert (result.value, result.numerator, result.denominator) == (None, 2.0, 0.0)
+    assert result.detail.to_dict("records") == [{"care": "G1", "baseline": 0, "current": 1},
+                                                {"care": "G2", "baseline": 0, "current": 1}]
+
+
+def test_pre_post_question_detail_has_plain_column_names():
+    rows = pd.DataFrame({"q": ["P1", "P1"], "test": ["in", "out"], "n": [10, 10], "ok": [5, 6]})
+    params = {"source": "t", "question_column": "q", "test_column": "test", "pre_label": "in", "post_label": "out",
+              "correct_column": "ok", "respondents_column": "n"}
+    result = run_method("pre_post_question", params, ctx(t=rows))
+    assert result.detail.columns.name is None and list(result.detail.columns) == ["q", "in", "out"]
+
+
+def test_from_output_indicator_refusals_say_what_is_missing():
+    with pytest.raises(SpecError, match="^output indicators are not available to this calculation$"):
+        run_method("from_output_indicator", {"output_indicator": "9.1.1.1"}, Context(Quarter(2020, 2), {}, {}))
+    outputs = pd.DataFrame({"indicator_id": ["9.1.1.1"], "current": [3.0]})
+    with pytest.raises(SpecError, match=r"^unknown output indicator '9\.9\.9\.9'$"):
+        run_method("from_output_indicator", {"output_indicator": "9.9.9.9"}, Context(Quarter(2020, 2), {}, {}, outputs))
