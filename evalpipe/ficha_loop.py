@@ -134,7 +134,7 @@ def lines(params: dict, computed: list[Computed]) -> list[str]:
                            ("denominador", "outcome.denominator")):
             if text.get(field):
                 out.append(f"  {i18n.t(key, lang)}: {' '.join(str(text[field]).split())}")
-        out.append(f"  {i18n.t('outcome.calculation', lang)}: {formula_line(ficha, row, lang)}")
+        out.append(f"  {i18n.t('outcome.calculation', lang)}: {formula_line(row, lang)}")
         numbers = i18n.t("ficha.numbers", lang, numerator=_number(row["numerator"]),
                          denominator=_number(row["denominator"]), n=row["n"],
                          excluded=_count(row["n_excluded"], item.sensitive, threshold))
