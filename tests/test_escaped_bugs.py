@@ -223,3 +223,38 @@ def test_the_executed_outcome_notebook_suppresses_small_exclusions_of_victims(lf
     published = pd.read_csv(run / "reports" / "midterm-2020Q2" / "tables" / "outcome_exclusions.csv", dtype=str)
     shown = published.merge(small[["indicator_id", "reason"]], on=["indicator_id", "reason"])
     assert len(shown) == len(small) and set(shown["n"]) == {f"<{threshold}"}
+
+
+# -------------------------------------------------- what mutation testing found untested (docs/mutation.md) --
+
+def test_the_output_tables_have_exactly_their_columns_and_count_each_status(lfm):
+    table = outputs.compute_output_indicators(_progress({"1.1.1.1": 1, "1.1.1.2": 0, "1.2.1.1": None}), lfm, Q2)
+    assert list(table.columns) == outputs.OUTPUT_INDICATOR_COLUMNS and list(table.index) == list(range(len(table)))
+    status = outputs.compute_output_status(table, lfm)
+    assert list(status.columns) == outputs.OUTPUT_STATUS_COLUMNS
+    row = status.set_index("output_id").loc["1.1.1"]
+    statuses = table.loc[table["output_id"] == "1.1.1", "status"].tolist()
+    assert row["n_indicators"] == len(statuses) == 2
+    assert [row["n_achieved"], row["n_in_progress"], row["n_no_progress"]] == [
+        statuses.count(ACHIEVED), statuses.count(IN_PROGRESS), statuses.count(NO_PROGRESS)]
+    assert row["n_no_progress"] == 1 and row["n_in_progress"] == 0
+    components = lfm.outputs.set_index("output_id")["component_id"]
+    assert status.set_index("output_id")["component_id"].to_dict() == components.to_dict()
+
+
+def test_covid_risk_is_read_per_output_and_absent_means_no_risk(lfm):
+    risk = lfm.output_risk()
+    at_risk = sorted(o for o, flag in risk.items() if flag)
+    assert at_risk, "the shipped judgement names outputs at risk"
+    table = outputs.compute_output_indicators(_progress({}), lfm, Q2)
+    # every indicator in progress: the output's status says whether Covid-19 puts it at risk
+    table["status"] = IN_PROGRESS
+    status = outputs.compute_output_status(table, lfm).set_index("output_id")
+    assert status["covid_risk"].to_dict() == {o: risk.get(o, False) for o in status.index}
+    assert status.loc[at_risk[0], "status"] == outputs.IN_PROGRESS_AT_RISK
+    safe = next(o for o in status.index if not risk.get(o, False))
+    assert status.loc[safe, "status"] == OUTPUT_IN_PROGRESS
+    unjudged = dataclasses.replace(lfm, covid_risk_outputs=lfm.covid_risk_outputs.iloc[0:0])
+    none = outputs.compute_output_status(table, unjudged)
+    assert not none["covid_risk"].any() and set(none["status"]) == {OUTPUT_IN_PROGRESS}
+    assert none["covid_risk"].map(type).eq(bool).all()

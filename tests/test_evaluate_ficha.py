@@ -111,3 +111,9 @@ def test_waits_for_and_scheduled_after_cutoff_read_the_prerequisite():
     assert outcomes._scheduled_after_cutoff(ficha(COUNT_DONE | {"requires_output": "7.7.7"}), OUTPUTS) is False
     assert outcomes._scheduled_after_cutoff(ficha(COUNT_DONE), OUTPUTS) is False
     assert outcomes._scheduled_after_cutoff(ficha(COUNT_DONE | {"requires_output": "1.1.2"}), None) is False
+
+
+def test_a_ficha_without_a_baseline_measures_progress_from_zero():
+    context = Context(Quarter(2020, 2), {}, {}, pd.DataFrame({"indicator_id": ["9.9.9.1"], "current": [0.5]}))
+    half = ficha({"method": "from_output_indicator", "output_indicator": "9.9.9.1"}, None, 10.0)
+    assert outcomes.evaluate_ficha(half, context, None)[1] == IN_PROGRESS

@@ -575,3 +575,55 @@ def test_from_output_indicator_refusals_say_what_is_missing():
     outputs = pd.DataFrame({"indicator_id": ["9.1.1.1"], "current": [3.0]})
     with pytest.raises(SpecError, match=r"^unknown output indicator '9\.9\.9\.9'$"):
         run_method("from_output_indicator", {"output_indicator": "9.9.9.9"}, Context(Quarter(2020, 2), {}, {}, outputs))
+
+
+def test_share_gives_every_number_and_its_detail_with_and_without_breakdown():
+    params = {"source": "recs", "numerator_conditions": [{"column": "estado", "in": ["cumplida"]}]}
+    result = run_method("share", params, ctx(recs=RECS))
+    assert (result.value, result.numerator, result.denominator, result.n_used, result.reason) == (50.0, 3, 6, 6, "")
+    assert result.detail.to_dict("list") == {"counted_in_numerator": [True, False], "n": [3, 3]}
+    rows = RECS.assign(tipo=["específica", None, "específica", "específica", "específica", "general"])
+    grouped = run_method("share", params | {"breakdown": "tipo"}, ctx(recs=rows))
+    records = [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in grouped.detail.to_dict("records")]
+    assert records == [{"tipo": "específica", "counted_in_numerator": False, "n": 3},
+                       {"tipo": "específica", "counted_in_numerator": True, "n": 1},
+                       {"tipo": "general", "counted_in_numerator": True, "n": 1},
+                       {"tipo": None, "counted_in_numerator": True, "n": 1}]  # a blank group is kept (dropna=False)
+    empty = run_method("share", params | {"filters": [{"column": "tipo", "in": ["x"], "reason": "fuera"}]},
+                       ctx(recs=RECS))
+    assert (empty.numerator, empty.denominator, empty.n_used) == (0, 0, 0)
+    assert empty.detail.to_dict("list") == {"counted_in_numerator": [True, False], "n": [0, 0]}
+
+
+def test_from_output_indicator_gives_its_note_and_numbers():
+    outputs = pd.DataFrame({"indicator_id": ["9.1.1.1", "9.1.1.2"], "current": [3.0, float("nan")]})
+    context = Context(Quarter(2020, 2), {}, {}, outputs)
+    plain = run_method("from_output_indicator", {"output_indicator": "9.1.1.1"}, context)
+    assert (plain.value, plain.numerator, plain.denominator, plain.n_used, plain.exclusions) == (3.0, 3.0, None, 1, [])
+    assert plain.reason == i18n.t("reason.output_indicator_value", "es", indicator="9.1.1.1", value="3")
+    added = run_method("from_output_indicator", {"output_indicator": "9.1.1.1", "add": 4, "add_reason": "línea de base"},
+                       context)
+    assert (added.value, added.numerator) == (7.0, 7.0)
+    assert added.reason == i18n.t("reason.output_indicator_value_added", "es", indicator="9.1.1.1", value="3",
+                                  added="4", why="línea de base")
+    default_why = run_method("from_output_indicator", {"output_indicator": "9.1.1.1", "add": 4}, context)
+    assert default_why.reason == i18n.t("reason.output_indicator_value_added", "es", indicator="9.1.1.1", value="3",
+                                        added="4", why=i18n.t("reason.added", "es"))
+    missing = run_method("from_output_indicator", {"output_indicator": "9.1.1.2"}, context)
+    assert (missing.value, missing.numerator, missing.denominator, missing.n_used, missing.exclusions) == (
+        None, None, None, 0, [])
+    assert missing.reason == i18n.t("reason.output_indicator_not_measured", "es", indicator="9.1.1.2")
+
+
+def test_spec_errors_list_what_is_known():
+    frame = pd.DataFrame({"estado": ["x"], "source_file": ["f.csv"], "fecha": [None]})
+    with pytest.raises(SpecError, match=r"^unknown column 'nada' \(columns: estado, fecha\)$"):
+        methods.condition_mask(frame, {"column": "nada", "in": ["x"]}, ctx())
+    with pytest.raises(SpecError, match=r"^condition on 'estado' needs exactly one of in, not_in, "):
+        methods.condition_mask(frame, {"column": "estado"}, ctx())
+    with pytest.raises(SpecError, match=r"^filter on 'estado' has no 'reason' \(shown to reviewers\)$"):
+        methods.apply_filters(frame, [{"column": "estado", "in": ["x"]}], ctx())
+    with pytest.raises(SpecError, match=r"^unknown method 'otro' \(known: count, existence, "):
+        run_method("otro", {}, ctx())
+    with pytest.raises(SpecError, match=r"^method 'pre_post_participant' needs parameter\(s\) post_column, id_column$"):
+        run_method("pre_post_participant", {"source": "s", "pre_column": "a"}, ctx())
