@@ -258,3 +258,18 @@ def test_covid_risk_is_read_per_output_and_absent_means_no_risk(lfm):
     none = outputs.compute_output_status(table, unjudged)
     assert not none["covid_risk"].any() and set(none["status"]) == {OUTPUT_IN_PROGRESS}
     assert none["covid_risk"].map(type).eq(bool).all()
+
+
+def test_output_status_counts_indicators_in_progress(lfm):
+    table = outputs.compute_output_indicators(_progress({}), lfm, Q2)
+    table["status"] = IN_PROGRESS
+    status = outputs.compute_output_status(table, lfm).set_index("output_id")
+    sizes = lfm.output_indicators.groupby("output_id").size()
+    assert status["n_in_progress"].to_dict() == sizes.reindex(status.index, fill_value=0).to_dict()
+    assert status["n_no_progress"].eq(0).all() and status["n_not_measured"].eq(0).all()
+
+
+def test_an_output_table_without_outputs_keeps_its_columns(lfm):
+    empty = dataclasses.replace(lfm, outputs=lfm.outputs.iloc[0:0])
+    status = outputs.compute_output_status(outputs.compute_output_indicators(_progress({}), lfm, Q2), empty)
+    assert status.empty and list(status.columns) == outputs.OUTPUT_STATUS_COLUMNS

@@ -117,3 +117,10 @@ def test_a_ficha_without_a_baseline_measures_progress_from_zero():
     context = Context(Quarter(2020, 2), {}, {}, pd.DataFrame({"indicator_id": ["9.9.9.1"], "current": [0.5]}))
     half = ficha({"method": "from_output_indicator", "output_indicator": "9.9.9.1"}, None, 10.0)
     assert outcomes.evaluate_ficha(half, context, None)[1] == IN_PROGRESS
+
+
+def test_a_ficha_without_a_source_that_cannot_run_says_so_plainly():
+    no_outputs = Ficha("9.1.1.1", "fichas/9.1.1.1.yaml", {"origen": "annex_14"},
+                       {"method": "from_output_indicator", "output_indicator": "9.9.9.9"}, 0.0, 10.0)
+    with pytest.raises(FichaError, match=r"^ficha fichas/9.1.1.1.yaml \(source ''\): unknown output indicator"):
+        outcomes.evaluate_ficha(no_outputs, context(), None)

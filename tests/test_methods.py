@@ -627,3 +627,14 @@ def test_spec_errors_list_what_is_known():
         run_method("otro", {}, ctx())
     with pytest.raises(SpecError, match=r"^method 'pre_post_participant' needs parameter\(s\) post_column, id_column$"):
         run_method("pre_post_participant", {"source": "s", "pre_column": "a"}, ctx())
+
+
+def test_pre_post_question_applies_the_fichas_filters_first():
+    rows = pd.DataFrame({"curso": ["a", "a", "b", "b"], "q": ["P1", "P1", "P1", "P1"], "test": ["in", "out"] * 2,
+                         "n": [10, 10, 10, 10], "ok": [5, 6, 1, 9]})
+    params = {"source": "t", "question_column": "q", "test_column": "test", "pre_label": "in", "post_label": "out",
+              "correct_column": "ok", "respondents_column": "n",
+              "filters": [{"column": "curso", "in": ["a"], "reason": "otro curso"}]}
+    result = run_method("pre_post_question", params, ctx(t=rows))
+    assert result.value == pytest.approx(20.0) and result.n_used == 1
+    assert [(e.reason, e.n) for e in result.exclusions] == [("otro curso", 2)]
