@@ -28,8 +28,7 @@ from .export import restore_cell
 from .fichas import Ficha, load_fichas, period_text
 from .figures import FIGURES, caption, figure_path
 from .finance import GROUPINGS
-from .finance_claims import SIDE_BY_SIDE, TO_CUTOFF, side_by_side
-from .finance_tables import pivot_blocks
+from .finance_tables import SIDE_BY_SIDE, TO_CUTOFF, pivot_blocks, side_by_side
 from .labels import label, workbook_words
 from .lfm import Logframe, id_key, load_logframe, load_project
 from .microdata import load_sources

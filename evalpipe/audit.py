@@ -16,6 +16,7 @@ import pandas as pd
 from . import i18n
 from .labels import PUBLISHED_INDICATOR_STATUS, PUBLISHED_OUTCOME_STATUS, PUBLISHED_OUTPUT_STATUS, label
 from .codes import INDICATOR_STATUSES, OUTCOME_STATUSES, OUTPUT_STATUSES
+from .errors import InputError
 from .outputs import round_half_up
 
 # check, field, rule_code, note_code and note_fields are stable codes; rule and note are their English text
@@ -65,6 +66,18 @@ def load_published(raw_dir: Path) -> dict[str, pd.DataFrame]:
         tables[name] = (pd.read_csv(path, dtype=str, keep_default_na=False) if path.exists()
                         else pd.DataFrame(columns=columns))
     return tables
+
+
+def read_published_file(published_dir: Path, name: str, columns) -> pd.DataFrame | None:
+    """One file of ``published_report/`` as text, checked to hold ``columns``; None when the drop has none."""
+    path = Path(published_dir) / name
+    if not path.exists():
+        return None
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise InputError(f"{PUBLISHED_DIR}/{name}", f"the columns {', '.join(columns)}", found=f"no column {missing[0]}")
+    return table
 
 
 def _fmt(value: object) -> str:

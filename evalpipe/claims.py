@@ -43,15 +43,10 @@ def all_claims(published_dir: Path) -> pd.DataFrame:
 
 
 def load_sets(published_dir: Path) -> pd.DataFrame:
-    path = Path(published_dir) / SETS_FILE
-    if not path.exists():
-        return pd.DataFrame(columns=SET_COLUMNS)
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    missing = [c for c in SET_COLUMNS if c not in table.columns]
-    if missing:
-        raise InputError(f"published_report/{SETS_FILE}", f"the columns {', '.join(SET_COLUMNS)}",
-                         found=f"no column {missing[0]}")
-    return table
+    from .audit import read_published_file
+
+    table = read_published_file(published_dir, SETS_FILE, SET_COLUMNS)
+    return table if table is not None else pd.DataFrame(columns=SET_COLUMNS)
 
 
 def _item(subject: str, item: str) -> str:

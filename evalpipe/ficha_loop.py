@@ -40,13 +40,10 @@ def run_parameters(root: Path, run: str) -> dict:
 def compute(root: Path, run: str, target: str) -> tuple[dict, list[Computed]]:
     """Compute the indicator ``target`` (or every indicator of the outcome ``target``) from the drop's fichas
     on the processed data of the published run ``run``; returns the run's parameters and the results."""
-    import pandas as pd
-
-    from . import methods, microdata, outcomes
+    from . import microdata, outcomes
     from .fichas import load_fichas
     from .lfm import load_logframe
     from .privacy import public_exclusions, sensitive_indicators
-    from .quarters import parse_quarter
 
     root = Path(root)
     params = run_parameters(root, run)
@@ -72,15 +69,9 @@ def compute(root: Path, run: str, target: str) -> tuple[dict, list[Computed]]:
     missing = [i for i in indicators if i not in fichas]
     if missing:
         raise FichaLoopError(f"ficha {target!r}: {params['raw_dir']}/fichas/ has no ficha for {', '.join(missing)}")
-    processed, run_dir = root / params["processed_dir"], root / params["run_dir"]
-    used = {key for f in fichas.values() for key in sources if key in _strings(f.calculation)}
-    tables = {key: microdata.read_processed(processed, sources[key]) for key in sorted(used)}
-    output_indicators = pd.read_csv(run_dir / "tables" / "output_indicators.csv",
-                                    dtype={"output_id": str, "indicator_id": str})
-    output_status = pd.read_csv(run_dir / "tables" / "output_status.csv",
-                                dtype={"output_id": str, "component_id": str})
-    context = methods.Context(parse_quarter(params["cutoff"]), tables,
-                              {k: s.column_names for k, s in sources.items()}, output_indicators)
+    used = sorted({f.source_key for f in fichas.values() if f.source_key})  # only the sources these fichas read
+    context, output_status = outcomes.outcome_context(root / params["processed_dir"], root / params["run_dir"],
+                                                      params["cutoff"], sources, used)
     table, exclusions, _ = outcomes.compute_outcome_indicators(
         fichas, context, lfm.outcome_indicators, output_status, {k: s.file for k, s in sources.items()})
     threshold = int(params.get("suppression_threshold", 5))
@@ -95,17 +86,6 @@ def compute(root: Path, run: str, target: str) -> tuple[dict, list[Computed]]:
                             [(outcomes.reason_text(r, lang), n) for r, n in zip(rows["reason"], rows["n"])],
                             indicator in sensitive))
     return params, out
-
-
-def _strings(value) -> set[str]:
-    """Every string in a ficha's ``calculo`` (the sources it names among them)."""
-    if isinstance(value, str):
-        return {value}
-    if isinstance(value, dict):
-        return set().union(*(_strings(v) for v in value.values())) if value else set()
-    if isinstance(value, (list, tuple)):
-        return set().union(*(_strings(v) for v in value)) if value else set()
-    return set()
 
 
 def _count(value, sensitive: bool, threshold: int) -> str:

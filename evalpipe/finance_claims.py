@@ -17,15 +17,8 @@ printed figure (§177, §180-183, Finding 13), and execution against the program
   - ``share_remaining``: the share of the whole-life programme still to spend after the cut-off
     ((whole-life programme - executed) / whole-life programme, "the budget for the rest of the Project").
 
-* Execution against the programme to the cut-off. The report's «Programado» of Annex 19 ("Acumulado a julio
-  2020", L2330-2333) is the whole-life programme: it adds the 2021 programme (Annex 20, L2366-2372), so §179's
-  "53% of its overall budget" (L1084) is executed to the cut-off over the programme of 2018-2021. The ILO
-  reports give programmes by year only (§179: "these reports only show the budget breakdown by year,
-  component, and output"), so the programme *to the cut-off* is the programme of every year that has executed
-  amounts (the years up to and including the cut-off's year, the cut-off year's programme in full); it equals
-  executed + balance carried over («Saldos anteriores»). ``with_execution_to_cutoff`` adds it to the table
-  (period ``acumulado``, measures ``programado_to_cutoff`` and ``execution_pct_to_cutoff``) beside the
-  whole-life figures.
+Execution against the programme to the cut-off (beside the whole-life programme) is part of the finance
+tables: ``finance_tables.execution_to_cutoff``.
 """
 
 from __future__ import annotations
@@ -34,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .codes import ACUMULADO
 from .errors import InputError
 from .outputs import round_half_up
 
@@ -41,79 +35,18 @@ CLAIMS_FILE = "finance_claims.csv"
 COLUMNS = ("claim_id", "section", "source_line", "kind", "item_id", "scope", "value", "tolerance", "quote")
 KINDS = ("largest_budget", "highest_execution", "lowest_execution", "fully_executed", "not_begun",
          "execution_around", "share_remaining")
-ACUMULADO = "acumulado"
-TO_CUTOFF = ("programado_to_cutoff", "execution_pct_to_cutoff")
-# the side-by-side view: whole-life programme and programme to the cut-off, each with its execution %
-SIDE_BY_SIDE = ("programado", "ejecutado", "execution_pct", "programado_to_cutoff", "execution_pct_to_cutoff")
-
-
-# ------------------------------------------------------------------ execution to the cut-off
-
-def _rounded(value: float, percent: bool) -> float:
-    if pd.isna(value):
-        return float("nan")
-    whole = round_half_up(value, 0)
-    return round_half_up(value, 1) if percent and whole == 0 and value != 0 else whole
-
-
-def execution_to_cutoff(execution: pd.DataFrame) -> pd.DataFrame:
-    """For each line of ``financial_execution``: the programme of the years with executed amounts (to the
-    cut-off) and the executed to the cut-off over it, as rows of the same long table (period ``acumulado``)."""
-    years = execution[execution["period"].astype(str).str.fullmatch(r"\d{4}")]
-    reported = set(years.loc[years["measure"] == "ejecutado", "period"].astype(str))
-    rows = []
-    for line, group in execution.groupby("line", sort=False):
-        own = group[(group["measure"] == "programado") & group["period"].astype(str).isin(reported)]
-        executed = group[(group["period"] == ACUMULADO) & (group["measure"] == "ejecutado")]
-        if executed.empty:
-            continue
-        base = executed.iloc[0].to_dict()
-        programmed = round(float(own["value"].sum()), 2)
-        done = float(executed["value"].iloc[0])
-        pct = 100 * done / programmed if programmed else float("nan")
-        sources = "; ".join(dict.fromkeys(own["source"].astype(str)))
-        rows.append({**base, "measure": TO_CUTOFF[0], "value": programmed, "value_rounded": _rounded(programmed, False),
-                     "numerator": None, "denominator": None, "source": sources})
-        rows.append({**base, "measure": TO_CUTOFF[1], "value": pct, "value_rounded": _rounded(pct, True), "unit": "%",
-                     "currency": "", "numerator": done, "denominator": programmed, "source": sources})
-    return pd.DataFrame(rows, columns=execution.columns)
-
-
-def with_execution_to_cutoff(execution: pd.DataFrame) -> pd.DataFrame:
-    """``financial_execution`` with the programme to the cut-off and the execution % against it (idempotent)."""
-    execution = execution[~execution["measure"].isin(TO_CUTOFF)]
-    extra = execution_to_cutoff(execution)
-    if not len(extra):
-        return execution.reset_index(drop=True)
-    merged = pd.concat([execution, extra.dropna(axis=1, how="all")], ignore_index=True)
-    return merged.reindex(columns=execution.columns)
-
-
-def side_by_side(execution: pd.DataFrame, lang: str = "es", column: str = "value_rounded") -> pd.DataFrame:
-    """One row per line: whole-life programme, executed to the cut-off, execution % against it; programme to
-    the cut-off, execution % against it (the table's lines in order, names in ``lang``)."""
-    if not set(TO_CUTOFF) <= set(execution["measure"]):
-        execution = with_execution_to_cutoff(execution)
-    table = execution[(execution["period"] == ACUMULADO) & execution["measure"].isin(SIDE_BY_SIDE)]
-    name = f"line_name_{lang}" if f"line_name_{lang}" in table.columns else "line_name_es"
-    wide = table.pivot_table(index=["line", name], columns="measure", values=column, sort=False, aggfunc="first")
-    wide = wide.reindex(columns=list(SIDE_BY_SIDE)).reset_index()
-    wide.columns.name = None
-    return wide
 
 
 # ------------------------------------------------------------------ the claims
 
 def load_claims(published_dir: Path) -> pd.DataFrame:
     """The drop's finance claims, checked (an empty table when the drop has none)."""
-    path = Path(published_dir) / CLAIMS_FILE
-    if not path.exists():
+    from .audit import read_published_file
+
+    table = read_published_file(published_dir, CLAIMS_FILE, COLUMNS)
+    if table is None:
         return pd.DataFrame(columns=COLUMNS)
     name = f"published_report/{CLAIMS_FILE}"
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    missing = [c for c in COLUMNS if c not in table.columns]
-    if missing:
-        raise InputError(name, f"the columns {', '.join(COLUMNS)}", found=f"no column {missing[0]}")
     for index, row in table.iterrows():
         where = dict(row=index + 2)
         if row["kind"] not in KINDS:

@@ -162,10 +162,69 @@ def execution_table(finance: FinanceData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=EXECUTION_COLUMNS)
 
 
+# ------------------------------------------------------------------ execution to the cut-off
+# The report's «Programado» of Annex 19 ("Acumulado a julio 2020", L2330-2333) is the whole-life programme: it
+# adds the 2021 programme (Annex 20, L2366-2372), so §179's "53% of its overall budget" (L1084) is executed to
+# the cut-off over the programme of 2018-2021. The ILO reports give programmes by year only (§179: "these
+# reports only show the budget breakdown by year, component, and output"), so the programme *to the cut-off*
+# is the programme of every year that has executed amounts (the years up to and including the cut-off's year,
+# the cut-off year's programme in full); it equals executed + balance carried over («Saldos anteriores»).
+# ``financial_execution`` carries it (period ``acumulado``, measures ``TO_CUTOFF``) beside the whole-life
+# figures.
+
+TO_CUTOFF = ("programado_to_cutoff", "execution_pct_to_cutoff")
+# the side-by-side view: whole-life programme and programme to the cut-off, each with its execution %
+SIDE_BY_SIDE = ("programado", "ejecutado", "execution_pct", "programado_to_cutoff", "execution_pct_to_cutoff")
+
+
+def execution_to_cutoff(execution: pd.DataFrame) -> pd.DataFrame:
+    """For each line of ``financial_execution``: the programme of the years with executed amounts (to the
+    cut-off) and the executed to the cut-off over it, as rows of the same long table (period ``acumulado``)."""
+    years = execution[execution["period"].astype(str).str.fullmatch(r"\d{4}")]
+    reported = set(years.loc[years["measure"] == "ejecutado", "period"].astype(str))
+    rows = []
+    for line, group in execution.groupby("line", sort=False):
+        own = group[(group["measure"] == "programado") & group["period"].astype(str).isin(reported)]
+        executed = group[(group["period"] == ACUMULADO) & (group["measure"] == "ejecutado")]
+        if executed.empty:
+            continue
+        base = executed.iloc[0].to_dict()
+        programmed = round(float(own["value"].sum()), 2)
+        done = float(executed["value"].iloc[0])
+        sources = "; ".join(dict.fromkeys(own["source"].astype(str)))
+        rows.append(_row(base, ACUMULADO, TO_CUTOFF[0], programmed, base["unit"], base["currency"], source=sources))
+        rows.append(_row(base, ACUMULADO, TO_CUTOFF[1], _pct(done, programmed), "%", "", done, programmed, sources))
+    return pd.DataFrame(rows, columns=execution.columns)
+
+
+def with_execution_to_cutoff(execution: pd.DataFrame) -> pd.DataFrame:
+    """``financial_execution`` with the programme to the cut-off and the execution % against it (idempotent)."""
+    execution = execution[~execution["measure"].isin(TO_CUTOFF)]
+    extra = execution_to_cutoff(execution)
+    if not len(extra):
+        return execution.reset_index(drop=True)
+    merged = pd.concat([execution, extra.dropna(axis=1, how="all")], ignore_index=True)
+    return merged.reindex(columns=execution.columns)
+
+
+def side_by_side(execution: pd.DataFrame, lang: str = "es", column: str = "value_rounded") -> pd.DataFrame:
+    """One row per line: whole-life programme, executed to the cut-off, execution % against it; programme to
+    the cut-off, execution % against it (the table's lines in order, names in ``lang``)."""
+    if not set(TO_CUTOFF) <= set(execution["measure"]):
+        execution = with_execution_to_cutoff(execution)
+    table = execution[(execution["period"] == ACUMULADO) & execution["measure"].isin(SIDE_BY_SIDE)]
+    name = f"line_name_{lang}" if f"line_name_{lang}" in table.columns else "line_name_es"
+    wide = table.pivot_table(index=["line", name], columns="measure", values=column, sort=False, aggfunc="first")
+    wide = wide.reindex(columns=list(SIDE_BY_SIDE)).reset_index()
+    wide.columns.name = None
+    return wide
+
+
 def compute_tables(finance: FinanceData) -> dict[str, pd.DataFrame]:
     """The long-form tables ``budget`` (Tables 3-6) and ``financial_execution`` (Annexes 19-20, §177,
-    Finding 13), computed from the leaf amounts: ``value`` exact, ``value_rounded`` as the report prints."""
-    return {"budget": _budget_table(finance), "financial_execution": execution_table(finance)}
+    Finding 13), computed from the leaf amounts: ``value`` exact, ``value_rounded`` as the report prints;
+    ``financial_execution`` with the programme to the cut-off beside the whole-life programme."""
+    return {"budget": _budget_table(finance), "financial_execution": with_execution_to_cutoff(execution_table(finance))}
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from pathlib import Path
 
 import pandas as pd
 
@@ -57,6 +58,22 @@ def evaluate_ficha(ficha: Ficha, context: Context, output_status: pd.DataFrame |
     status = indicator_status(result.value, ficha.baseline if ficha.baseline is not None else 0.0,
                               ficha.target if ficha.target is not None else float("inf"))
     return result, status, "" if result.value is not None else "not_measured"
+
+
+def outcome_context(processed_dir: Path, run_dir: Path, cutoff: str, sources: dict,
+                    keys: list[str] | None = None) -> tuple[Context, pd.DataFrame]:
+    """What the fichas compute on at ``cutoff``: a ``Context`` with the processed microdata of ``sources`` (only
+    ``keys`` when given) and the run's output indicators, and the run's output status (§157's prerequisites).
+    Notebook 04 and ``pipeline.py ficha`` both start here."""
+    from .microdata import read_processed
+    from .quarters import parse_quarter
+
+    tables = {key: read_processed(Path(processed_dir), sources[key]) for key in (sources if keys is None else keys)}
+    tables_dir = Path(run_dir) / "tables"
+    output_indicators = pd.read_csv(tables_dir / "output_indicators.csv", dtype={"output_id": str, "indicator_id": str})
+    output_status = pd.read_csv(tables_dir / "output_status.csv", dtype={"output_id": str, "component_id": str})
+    columns = {key: source.column_names for key, source in sources.items()}
+    return Context(parse_quarter(cutoff), tables, columns, output_indicators), output_status
 
 
 def requires_output_reason(output_id: str, status: str, lang: str = "es") -> str:

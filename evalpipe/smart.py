@@ -52,14 +52,12 @@ def marks(row) -> str:
 
 def load(published_dir: Path) -> pd.DataFrame | None:
     """The SMART table of the drop, checked; None when the drop has none (nothing to count or audit)."""
-    path = Path(published_dir) / SMART_FILE
-    if not path.exists():
+    from .audit import read_published_file
+
+    table = read_published_file(published_dir, SMART_FILE, COLUMNS)
+    if table is None:
         return None
     name = f"published_report/{SMART_FILE}"
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    missing = [c for c in COLUMNS if c not in table.columns]
-    if missing:
-        raise InputError(name, f"the columns {', '.join(COLUMNS)}", found=f"no column {missing[0]}")
     for index, row in table.iterrows():
         line = index + 2
         if row["level"] not in LEVELS:
@@ -84,15 +82,10 @@ def load(published_dir: Path) -> pd.DataFrame | None:
 
 def load_claims(published_dir: Path, name: str = CLAIMS_FILE) -> pd.DataFrame:
     """A claims file in the narrative-claims format with ``source_line``; empty when the drop has none."""
-    path = Path(published_dir) / name
-    if not path.exists():
-        return pd.DataFrame(columns=CLAIM_COLUMNS)
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    missing = [c for c in CLAIM_COLUMNS if c not in table.columns]
-    if missing:
-        raise InputError(f"published_report/{name}", f"the columns {', '.join(CLAIM_COLUMNS)}",
-                         found=f"no column {missing[0]}")
-    return table
+    from .audit import read_published_file
+
+    table = read_published_file(published_dir, name, CLAIM_COLUMNS)
+    return table if table is not None else pd.DataFrame(columns=CLAIM_COLUMNS)
 
 
 def _share(n: int, total: int) -> float:

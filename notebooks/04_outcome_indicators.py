@@ -35,22 +35,17 @@ run = start(evaluation, cutoff, lang, raw_dir, processed_dir, run_dir, allow_out
 raw_dir, processed_dir, run_dir, drop = run.raw_dir, run.processed_dir, run.run_dir, run.drop
 
 # %%
-from evalpipe import fichas as fichas_module, methods, microdata, outcomes
+from evalpipe import fichas as fichas_module, microdata, outcomes
 from evalpipe.export import write_table
 from evalpipe.lfm import load_logframe
 from evalpipe.privacy import public_exclusions, sensitive_indicators, suppress_small_counts
-from evalpipe.quarters import parse_quarter
 
 lfm = load_logframe(Path(raw_dir) / "lfm", Path("."), allow_outside=allow_outside_paths)
 sources = microdata.load_sources(Path(raw_dir), Path("."), allow_outside=allow_outside_paths)
-tables = {key: microdata.read_processed(Path(processed_dir), source) for key, source in sources.items()}
-output_indicators = pd.read_csv(Path(run_dir) / "tables" / "output_indicators.csv",
-                                dtype={"output_id": str, "indicator_id": str})
-output_status = pd.read_csv(Path(run_dir) / "tables" / "output_status.csv", dtype={"output_id": str, "component_id": str})
 fichas = fichas_module.load_fichas(Path(raw_dir), sources, lfm.outcome_indicators, Path("."), lfm=lfm,
                                    allow_outside=allow_outside_paths)
-context = methods.Context(parse_quarter(cutoff), tables, {k: s.column_names for k, s in sources.items()},
-                          output_indicators)
+# the processed microdata and the run's output indicators and statuses
+context, output_status = outcomes.outcome_context(processed_dir, run_dir, cutoff, sources)
 indicators, exclusions, results = outcomes.compute_outcome_indicators(
     fichas, context, lfm.outcome_indicators, output_status, {k: s.file for k, s in sources.items()})
 status = outcomes.compute_outcome_status(indicators, lfm.outcomes)

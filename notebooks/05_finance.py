@@ -37,7 +37,7 @@ from evalpipe.export import write_table
 from evalpipe.finance_meaning import programmed_meaning
 from evalpipe.finance_read import load_finance
 from evalpipe.finance_reconcile import reconcile
-from evalpipe.finance_tables import compute_tables, execution_by_component
+from evalpipe.finance_tables import compute_tables, execution_by_component, side_by_side
 from evalpipe.lfm import load_logframe
 from evalpipe.quarters import parse_quarter
 
@@ -65,11 +65,7 @@ show(checks.groupby(["rule", "passed"]).size().rename("checks").reset_index(), l
 # ## Execution by component (Finding 13, §179)
 
 # %%
-from evalpipe import finance_claims
-
-tables = compute_tables(fin)
-# beside the whole-life programme: the programme to the cut-off and the execution % against it
-tables["financial_execution"] = finance_claims.with_execution_to_cutoff(tables["financial_execution"])
+tables = compute_tables(fin)  # beside the whole-life programme: the programme to the cut-off and its execution %
 show(execution_by_component(tables["financial_execution"]), lang)
 
 # %% [markdown]
@@ -80,7 +76,7 @@ show(execution_by_component(tables["financial_execution"]), lang)
 # the cut-off's year, that year in full), which is executed plus the balance carried over. Both, side by side:
 
 # %%
-show(finance_claims.side_by_side(tables["financial_execution"], lang), lang)
+show(side_by_side(tables["financial_execution"], lang), lang)
 
 # %% [markdown]
 # ## Annex 19: programmed, executed to the cut-off, execution %, 2021 programme, balance

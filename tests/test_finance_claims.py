@@ -89,23 +89,23 @@ def _audit(*claims) -> list[dict]:
 # -------------------------------------------------------------------------- execution to the cut-off --
 
 def test_programme_to_the_cutoff_is_the_years_with_executed_amounts():
-    table = finance_claims.with_execution_to_cutoff(_execution())
-    rows = table[table["measure"].isin(finance_claims.TO_CUTOFF)].set_index(["line", "measure"])["value"]
+    table = finance_tables.with_execution_to_cutoff(_execution())
+    rows = table[table["measure"].isin(finance_tables.TO_CUTOFF)].set_index(["line", "measure"])["value"]
     # 1.2.1: whole-life 400 (2021 included), executed 100; programmed 2019-2020 = 200 -> 50 % (not 25 %)
     assert rows[("1.2.1", "programado_to_cutoff")] == 200
     assert rows[("1.2.1", "execution_pct_to_cutoff")] == pytest.approx(50)
     assert rows[("TOTAL", "programado_to_cutoff")] == 750  # 100 + 50 + 200 + 400
     # idempotent, and the whole-life figures are untouched
-    again = finance_claims.with_execution_to_cutoff(table)
+    again = finance_tables.with_execution_to_cutoff(table)
     assert len(again) == len(table)
-    wide = finance_claims.side_by_side(table).set_index("line")
-    assert list(wide.columns[1:]) == list(finance_claims.SIDE_BY_SIDE)
+    wide = finance_tables.side_by_side(table).set_index("line")
+    assert list(wide.columns[1:]) == list(finance_tables.SIDE_BY_SIDE)
     assert wide.loc["1.2.1", "execution_pct"] == 25 and wide.loc["1.2.1", "execution_pct_to_cutoff"] == 50
 
 
 def test_programme_to_the_cutoff_equals_executed_plus_balance_on_the_shipped_drop(lfm):
     fin = load_finance(ROOT / "data" / "raw", lfm, parse_quarter("2020Q2"), ROOT)
-    table = finance_claims.with_execution_to_cutoff(compute_tables(fin)["financial_execution"])
+    table = finance_tables.with_execution_to_cutoff(compute_tables(fin)["financial_execution"])
     cumulative = table[table["period"] == "acumulado"].pivot_table(index="line", columns="measure", values="value")
     assert (cumulative["programado_to_cutoff"] - cumulative["ejecutado"]
             - cumulative["saldos_anteriores"]).abs().max() < 0.02
@@ -222,7 +222,7 @@ def test_every_finclaims_key_has_both_languages():
 def test_the_annex_shows_both_execution_figures_side_by_side():
     from evalpipe import annex
 
-    table = finance_claims.with_execution_to_cutoff(_execution())
+    table = finance_tables.with_execution_to_cutoff(_execution())
     for lang in i18n.LANGUAGES:
         block = annex._finance({"financial_execution": table}, lang)["tables"]
         measures = [b["title"] for b in block]

@@ -120,17 +120,25 @@ def test_pre_post_weighted_by_participants_per_group():
     assert result.n_used == 40 and result.n_excluded == 1
 
 
-def test_percent_change_count_applies_the_baseline_rules():
-    rows = pd.DataFrame({
+def _residents(current_date: str) -> pd.DataFrame:
+    """Residents counted at the baseline (2019-03-31) and at ``current_date``: in G1 one baseline resident has
+    another problem; G2 was created by the project (its baseline count is set to zero)."""
+    return pd.DataFrame({
         "care": ["G1", "G1", "G1", "G2", "G2"] + ["G1"] * 3 + ["G2"] * 4,
         "created": ["no", "no", "no", "sí", "sí"] + ["no"] * 3 + ["sí"] * 4,
-        "date": pd.to_datetime(["2019-03-31"] * 5 + ["2020-11-30"] * 7),
+        "date": pd.to_datetime(["2019-03-31"] * 5 + [current_date] * 7),
         "problem": ["trata", "trata", "otra", "trata", "trata"] + ["trata"] * 7,
     })
-    params = {"source": "r", "group_column": "care", "snapshot_column": "date", "baseline_snapshot": "2019-03-31",
-              "current_may_follow_cutoff": True,
-              "baseline_filters": [{"column": "problem", "in": ["trata"], "reason": "otra problemática"}],
-              "baseline_zero_when": {"column": "created", "in": ["sí"], "reason": "creado por el proyecto"}}
+
+
+BASELINE_RULES = {"source": "r", "group_column": "care", "snapshot_column": "date", "baseline_snapshot": "2019-03-31",
+                  "baseline_filters": [{"column": "problem", "in": ["trata"], "reason": "otra problemática"}],
+                  "baseline_zero_when": {"column": "created", "in": ["sí"], "reason": "creado por el proyecto"}}
+
+
+def test_percent_change_count_applies_the_baseline_rules():
+    rows = _residents("2020-11-30")
+    params = BASELINE_RULES | {"current_may_follow_cutoff": True}
     result = run_method("percent_change_count", params, ctx(r=rows))
     assert result.denominator == 2 and result.value == pytest.approx(100 * (7 - 2) / 2)
     # Without permission to look after the cut-off, the November 2020 count is not used.
@@ -533,16 +541,7 @@ def test_percent_change_count_keeps_a_count_on_the_last_day_of_the_cutoff_quarte
 
 
 def test_percent_change_count_numbers_and_exclusions_with_the_baseline_rules():
-    rows = pd.DataFrame({
-        "care": ["G1", "G1", "G1", "G2", "G2"] + ["G1"] * 3 + ["G2"] * 4,
-        "created": ["no", "no", "no", "sí", "sí"] + ["no"] * 3 + ["sí"] * 4,
-        "date": pd.to_datetime(["2019-03-31"] * 5 + ["2020-05-31"] * 7),
-        "problem": ["trata", "trata", "otra", "trata", "trata"] + ["trata"] * 7,
-    })
-    params = {"source": "r", "group_column": "care", "snapshot_column": "date", "baseline_snapshot": "2019-03-31",
-              "baseline_filters": [{"column": "problem", "in": ["trata"], "reason": "otra problemática"}],
-              "baseline_zero_when": {"column": "created", "in": ["sí"], "reason": "creado por el proyecto"}}
-    result = run_method("percent_change_count", params, ctx(r=rows))
+    result = run_method("percent_change_count", BASELINE_RULES, ctx(r=_residents("2020-05-31")))
     assert (result.value, result.numerator, result.denominator, result.n_used) == (250.0, 500.0, 2.0, 9)
     assert [(e.reason, e.n) for e in result.exclusions] == [("otra problemática", 1), ("creado por el proyecto", 2)]
     assert result.detail.to_dict("records") == [{"care": "G1", "baseline": 2, "current": 3},
