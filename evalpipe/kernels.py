@@ -8,6 +8,11 @@ export). A notebook that raises becomes ``StageFailed``, its partial notebook ke
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -160,16 +165,118 @@ def mark_failure(notebook_path: Path, ename: str, evalue: str, cell: int | None)
 
 
 def kill_kernels(manager_class) -> None:
-    """Kill every kernel a run started that is still alive (Ctrl-C): no kernel is left behind."""
+    """Kill every kernel a run started that is still alive (Ctrl-C), and its fork server: no kernel is left
+    behind."""
     for process in list(getattr(manager_class, "launched", [])):
         with contextlib.suppress(Exception):
             if process.poll() is None:
                 process.kill()
                 process.wait(timeout=5)
+    server = getattr(manager_class, "server", None)
+    if server is not None:
+        server.stop()
 
 
-def ipc_kernel_manager_class(socket_dir: Path):
-    """A kernel manager that talks to the kernel over Unix sockets in a private temporary folder.
+class ForkedKernel:
+    """The ``subprocess.Popen`` jupyter_client expects, for a kernel forked by the fork server (not our child:
+    the server reaps it, so it is alive while its pid exists)."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self.returncode = 0
+            except PermissionError:  # the pid was reused by another user's process: ours is gone
+                self.returncode = 0
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+class ForkServer:
+    """The run's warm-kernel launcher (:mod:`evalpipe.kernel_forkserver`): started early, used by every stage's
+    kernel manager, stopped when the run ends. Falls back to spawning kernels when it cannot serve."""
+
+    def __init__(self, log: Path):
+        self.log = Path(log)
+        self.lock = threading.Lock()
+        self.ready: bool | None = None
+        stderr = open(self.log, "ab")  # noqa: SIM115 - the child keeps its own copy
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "evalpipe.kernel_forkserver"], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=stderr, start_new_session=True, text=True, bufsize=1)
+        finally:
+            stderr.close()
+
+    def launch(self, argv: list[str], env: dict, cwd: str) -> int | None:
+        """Fork a kernel running ``ipykernel_launcher`` with ``argv``; its pid, or None to spawn one instead."""
+        with self.lock:
+            try:
+                if self.ready is None:
+                    self.ready = bool(json.loads(self.process.stdout.readline() or "{}").get("ready"))
+                if not self.ready:
+                    return None
+                self.process.stdin.write(json.dumps({"argv": argv, "env": env, "cwd": cwd,
+                                                     "log": str(self.log)}) + "\n")
+                self.process.stdin.flush()
+                return json.loads(self.process.stdout.readline() or "{}").get("pid")
+            except (OSError, ValueError):
+                self.ready = False
+                return None
+
+    def stop(self) -> None:
+        """End the server (its kernels then stop by themselves; the runner has already stopped them)."""
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+        with contextlib.suppress(OSError):
+            self.process.kill()
+        with contextlib.suppress(Exception):
+            self.process.wait(timeout=5)
+        with contextlib.suppress(OSError):
+            self.process.stdout.close()
+
+
+def warm_kernels() -> bool:
+    """Whether a run forks its kernels from a warm server (POSIX; ``EVALPIPE_WARM_KERNELS=0`` spawns each
+    kernel as Jupyter does by default, e.g. to compare)."""
+    return os.name == "posix" and os.environ.get("EVALPIPE_WARM_KERNELS", "1") != "0"
+
+
+def _forkable(kernel_cmd: list[str]) -> list[str] | None:
+    """The ipykernel arguments of a kernel command of this Python, else None (that kernel is spawned)."""
+    if len(kernel_cmd) >= 3 and kernel_cmd[1:3] == ["-m", "ipykernel_launcher"] and \
+            os.path.realpath(kernel_cmd[0]) == os.path.realpath(sys.executable):
+        return list(kernel_cmd[3:])
+    return None
+
+
+def ipc_kernel_manager_class(socket_dir: Path, fork_server: ForkServer | None = None):
+    """A kernel manager that talks to the kernel over Unix sockets in a private temporary folder, and takes
+    its kernel from ``fork_server`` when there is one (a warm kernel), else spawns it.
 
     Local IPC instead of TCP: nothing listens on a network port while a notebook runs.
     """
@@ -177,6 +284,7 @@ def ipc_kernel_manager_class(socket_dir: Path):
 
     class IPCKernelManager(AsyncKernelManager):
         launched: list = []  # the kernels' processes, killed on Ctrl-C
+        server = fork_server
 
         def __init__(self, **kwargs):
             kwargs.setdefault("transport", "ipc")
@@ -185,14 +293,24 @@ def ipc_kernel_manager_class(socket_dir: Path):
             super().__init__(**kwargs)
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
-            # The kernel's own log (e.g. "KeyboardInterrupt caught" at shutdown) goes to a file beside
-            # the sockets, not to the consultant's console; cell errors still reach Papermill.
-            log = open(Path(socket_dir) / "kernel.log", "ab")  # noqa: SIM115 - the child keeps its own copy
-            kw["stderr"] = log
-            try:
-                await super()._async_launch_kernel(kernel_cmd, **kw)
-            finally:
-                log.close()
+            argv = _forkable(kernel_cmd) if self.server is not None else None
+            pid = self.server.launch(argv, dict(kw.get("env") or os.environ),
+                                     str(kw.get("cwd") or os.getcwd())) if argv is not None else None
+            if pid:
+                provisioner = self.provisioner
+                provisioner.process = ForkedKernel(pid)
+                provisioner.pid = provisioner.pgid = pid  # the kernel leads its own session
+                provisioner.cwd = kw.get("cwd") or os.getcwd()
+                self._reconcile_connection_info(provisioner.connection_info)
+            else:
+                # The kernel's own log (e.g. "KeyboardInterrupt caught" at shutdown) goes to a file beside
+                # the sockets, not to the consultant's console; cell errors still reach Papermill.
+                log = open(Path(socket_dir) / "kernel.log", "ab")  # noqa: SIM115 - the child keeps its own copy
+                kw["stderr"] = log
+                try:
+                    await super()._async_launch_kernel(kernel_cmd, **kw)
+                finally:
+                    log.close()
             process = getattr(self.provisioner, "process", None)
             if process is not None:
                 IPCKernelManager.launched.append(process)

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import PipelineError
-from .kernels import HtmlExporter, StageFailed, ipc_kernel_manager_class, prose_in_language  # noqa: F401
+from .kernels import (ForkServer, HtmlExporter, StageFailed, ipc_kernel_manager_class, prose_in_language,  # noqa: F401
+                      warm_kernels)
 from .manifest import (build_manifest, git_commit, package_versions, published_hashes, relative,  # noqa: F401
                        tree_hashes, verify_run)
 from .publish import FolderError, RunLock, check_writable, os_error_message, probe_writable, publish, recover
@@ -91,25 +92,33 @@ def run_pipeline(params: RunParameters, project_root: Path, only: str | list[str
                 manifest = json.loads((final_reports / "manifest.json").read_text(encoding="utf-8"))
                 return manifest | {"stage_reports": [asdict(r) for r in planned]}
         check_writable(root, final_reports, final_processed)
-        # Every input is checked against its schema before any kernel starts (the clean notebook shows it too).
+        # Every input is checked against its schema before any kernel runs (the clean notebook shows it too).
         from .drop import load_drop
         from .schemas import check_drop
 
-        drop = load_drop(root / params.raw_dir, root, allow_outside=params.allow_outside_paths)
-        check_drop(root / params.raw_dir, root, allow_outside=params.allow_outside_paths)
+        # Kernels are forked warm from a server that imports while the drop is checked (kernels.ForkServer).
+        socket_dir = Path(tempfile.mkdtemp(prefix="evalpipe-kernel-"))
+        server = ForkServer(socket_dir / "kernel.log") if warm_kernels() else None
         try:
+            drop = load_drop(root / params.raw_dir, root, allow_outside=params.allow_outside_paths)
+            check_drop(root / params.raw_dir, root, allow_outside=params.allow_outside_paths)
             return _build_and_publish(params, root, drop, selected, forced, force, only, progress, workers,
-                                      (final_reports, final_processed), (staging_reports, staging_processed))
+                                      (final_reports, final_processed), (staging_reports, staging_processed),
+                                      socket_dir, server)
         except KeyboardInterrupt:
             discard(staging_reports, staging_processed)
             raise Interrupted(f"interrupted: nothing published; {params.run_dir}/ is unchanged") from None
         except OSError as exc:
             discard(staging_reports, staging_processed)
             raise FolderError(os_error_message(exc, "write", root) + "; nothing published") from None
+        finally:
+            if server is not None:
+                server.stop()
+            shutil.rmtree(socket_dir, ignore_errors=True)
 
 
-def _build_and_publish(params, root, drop, selected, forced, force, only, progress, workers, finals, stagings
-                       ) -> dict:
+def _build_and_publish(params, root, drop, selected, forced, force, only, progress, workers, finals, stagings,
+                       socket_dir: Path, server: ForkServer | None) -> dict:
     from .scheduling import default_workers, execute_graph
     from .staging import copy_previous, discard, keep_failed, remove_empty_parents, remove_failed
 
@@ -121,9 +130,8 @@ def _build_and_publish(params, root, drop, selected, forced, force, only, progre
     reproducibility.pop("stage_reports")
     (staging_reports / "reproducibility.json").write_text(
         json.dumps(reproducibility, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
-    socket_dir = Path(tempfile.mkdtemp(prefix="evalpipe-kernel-"))
     try:
-        manager_class = ipc_kernel_manager_class(socket_dir) if os.name == "posix" else None
+        manager_class = ipc_kernel_manager_class(socket_dir, server) if os.name == "posix" else None
         reports = execute_graph(params, root, selected, forced, staging_reports, staging_processed, manager_class,
                                 progress, workers or default_workers())
     except StageFailed as failure:
@@ -131,8 +139,6 @@ def _build_and_publish(params, root, drop, selected, forced, force, only, progre
         failure.kept = relative(failed / "notebooks" / Path(failure.notebook).name, root)
         failure.evalue = failure.evalue.replace(relative(staging_reports, root), relative(failed, root))
         raise
-    finally:
-        shutil.rmtree(socket_dir, ignore_errors=True)
     if all(r.action == "skipped" for r in reports) and final_reports.exists():
         discard(staging_reports, staging_processed)
         return json.loads((final_reports / "manifest.json").read_text(encoding="utf-8")) | {

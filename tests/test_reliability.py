@@ -209,16 +209,20 @@ def test_no_identifier_of_the_raw_data_appears_in_any_output():
     assert "Nombre completo" in clean and "DNI" in clean  # the dropped columns are named, never their values
 
 
-def _kernel_pids(parent: int) -> set[int]:
-    """The kernels ``parent`` (a pipeline process) started: its children running ipykernel. Other kernels on
-    the machine (another engineer's run) are not counted."""
+def _kernel_pids(parent: int, servers: bool = False) -> set[int]:
+    """The kernels ``parent`` (a pipeline process) started: its descendants running ipykernel, spawned, or
+    forked by the run's warm-kernel server (they keep its command line). With ``servers``: the warm-kernel
+    server itself. Other kernels on the machine (another engineer's run) are not counted."""
     import psutil
 
     pids = set()
     with contextlib.suppress(psutil.NoSuchProcess):
         for process in psutil.Process(parent).children(recursive=True):
             with contextlib.suppress(psutil.Error):
-                if any("ipykernel" in part for part in process.cmdline()):
+                forkserver = any("kernel_forkserver" in part for part in process.cmdline())
+                forked = forkserver and any("kernel_forkserver" in part for part in process.parent().cmdline())
+                if (servers and forkserver and not forked) or (not servers and (
+                        forked or any("ipykernel" in part for part in process.cmdline()))):
                     pids.add(process.pid)
     return pids
 
@@ -250,7 +254,7 @@ def test_ctrl_c_stops_at_once_kills_the_kernels_and_publishes_nothing(project, t
     while not any(trigger in line for _, line in lines) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(1.5)  # the kernel is started and working
-    kernels = _kernel_pids(process.pid)
+    kernels, servers = _kernel_pids(process.pid), _kernel_pids(process.pid, servers=True)
     assert kernels, "no kernel was running when Ctrl-C was sent"
     sent = time.monotonic()
     os.killpg(process.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C: the whole foreground group
@@ -266,6 +270,7 @@ def test_ctrl_c_stops_at_once_kills_the_kernels_and_publishes_nothing(project, t
     assert late == []  # no stage starts after Ctrl-C
     time.sleep(0.5)
     assert _alive(kernels) == set()  # no kernel left behind
+    assert _alive(servers) == set()  # nor the server that forked them
     assert tree_hashes(project / "reports" / LABEL) == before
     assert not (project / "reports" / ".staging").exists()
     assert not (project / "data" / "processed" / ".staging").exists()
