@@ -27,7 +27,8 @@ import traceback
 # What the stage notebooks import (their import cells, the tables' Styler, pyplot), imported before any fork. The
 # package modules import Great Expectations and Typst only inside the functions that use them: a stage that does
 # not validate or typeset does not pay for them, and the validation stage imports them in its own kernel.
-PRELOAD = ("pandas", "pandas.io.formats.style", "IPython.display", "ipykernel.kernelapp", "matplotlib.pyplot",
+PRELOAD = ("pandas", "pandas.io.formats.style", "IPython.display", "ipykernel.kernelapp", "ipykernel.ipkernel",
+           "ipykernel.zmqshell", "ipykernel.debugger", "matplotlib.pyplot", "matplotlib_inline.backend_inline",
            "evalpipe.notebook", "evalpipe.schemas", "evalpipe.cleaning", "evalpipe.microdata", "evalpipe.suites",
            "evalpipe.validation", "evalpipe.outputs", "evalpipe.outcomes", "evalpipe.fichas", "evalpipe.privacy",
            "evalpipe.export", "evalpipe.finance", "evalpipe.finance_read", "evalpipe.finance_reconcile",

@@ -43,11 +43,29 @@ class HtmlExporter:
     time (the exporter is not thread-safe)."""
 
     def __init__(self) -> None:
+        # Built in the background (about a second: nbconvert, its templates) while the first kernels start.
+        self.lock = threading.Lock()
+        self._built = threading.Event()
+        self._exporter = None
+        threading.Thread(target=self._build, name="html-exporter", daemon=True).start()
+
+    def _build(self) -> None:
         from .htmlsafe import new_html_exporter
 
-        # Sanitised: text that came from a drop is never live markup in a reviewer's browser.
-        self.exporter = new_html_exporter()
-        self.lock = threading.Lock()
+        try:
+            # Sanitised: text that came from a drop is never live markup in a reviewer's browser.
+            self._exporter = new_html_exporter()
+        finally:
+            self._built.set()
+
+    @property
+    def exporter(self):
+        self._built.wait()
+        if self._exporter is None:  # the build failed in the background: build here, so its error is raised
+            from .htmlsafe import new_html_exporter
+
+            self._exporter = new_html_exporter()
+        return self._exporter
 
     def write(self, notebook_path: Path, html_path: Path) -> None:
         import nbformat
@@ -55,8 +73,9 @@ class HtmlExporter:
         from .htmlsafe import offline
 
         notebook = nbformat.read(notebook_path, as_version=4)
+        exporter = self.exporter
         with self.lock:
-            body, _ = self.exporter.from_notebook_node(notebook)
+            body, _ = exporter.from_notebook_node(notebook)
         html_path.write_text(offline(body), encoding="utf-8")
 
 
