@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -67,6 +67,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 
 def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the controlling process (or a run without workers): the session's
+        os.environ[_SESSION_ENV] = tempfile.mkdtemp(prefix="evalpipe-tests-")  # folder, inherited by workers
     config.addinivalue_line("markers", "render: renders figures or the PDF annex, or runs an external validator "
                                        "(seconds each); not in make test-fast")
 
@@ -188,17 +190,44 @@ def pipeline(project: Path, *args: str, timeout: float = 900) -> subprocess.Comp
                           timeout=timeout)
 
 
-# Full pipeline runs made once per test session (a cold run costs 30-60 s), each in a folder of its own, and only
-# ever read or copied by the tests, never changed: name -> (project folder, the run's CompletedProcess).
-_RUNS: dict[str, tuple[Path, subprocess.CompletedProcess | None]] = {}
+# Full pipeline runs made once per test session (a cold run costs 15-60 s), each in a folder of its own, and only
+# ever read or copied by the tests, never changed. With ``pytest -n 2`` (pytest-xdist, what ``make test`` runs)
+# the workers share them: the first worker that needs a run builds it under a file lock in the session's folder,
+# the others wait for it and read it. The folder is named by the controlling process and removed when it ends.
+_SESSION_ENV = "EVALPIPE_TEST_SESSION_DIR"
+
+
+def _session_dir() -> Path:
+    return Path(os.environ[_SESSION_ENV])
+
+
+def pytest_unconfigure(config):
+    if not hasattr(config, "workerinput") and os.environ.get(_SESSION_ENV):  # the controlling process
+        shutil.rmtree(os.environ.pop(_SESSION_ENV), ignore_errors=True)
 
 
 def _session_project(name: str, build) -> tuple[Path, subprocess.CompletedProcess | None]:
-    if name not in _RUNS:
-        target = Path(tempfile.mkdtemp(prefix=f"evalpipe-{name}-"))
-        atexit.register(shutil.rmtree, target, True)
-        _RUNS[name] = (target, build(target))
-    return _RUNS[name]
+    """``build(target)`` once per test session, whichever worker asks first: (target, what it returned)."""
+    import fcntl
+
+    target, record = _session_dir() / name, _session_dir() / f"{name}.json"
+    with open(_session_dir() / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this worker dies
+        if not record.exists():
+            target.mkdir()
+            try:
+                result = build(target)
+            except BaseException as exc:
+                record.write_text(json.dumps({"error": f"{type(exc).__name__}: {exc}"}), encoding="utf-8")
+                raise
+            done = None if result is None else {"args": [str(a) for a in result.args], "returncode": result.returncode,
+                                                "stdout": result.stdout, "stderr": result.stderr}
+            record.write_text(json.dumps({"result": done}), encoding="utf-8")
+    data = json.loads(record.read_text(encoding="utf-8"))
+    if "error" in data:
+        raise AssertionError(f"the session's {name} failed to build (in another worker): {data['error']}")
+    done = data["result"]
+    return target, None if done is None else subprocess.CompletedProcess(**done)
 
 
 def _bare_project(target: Path, raw: Path = ROOT / "data" / "raw") -> Path:
@@ -357,10 +386,10 @@ def plant_identifiers(raw: Path) -> set[str]:
     frame["Correo"] = [f"persona{i}@ejemplo.pe" for i in range(len(frame))]
     frame["Teléfono"] = [f"+51 9{i:08d}" for i in range(len(frame))]
     frame.to_csv(victims, index=False)
-    return set(frame["Nombre completo"]) | set(frame["DNI"]) | set(frame["Correo"]) | set(frame["Teléfono"])
+    return {value for column in PLANTED_COLUMNS for value in frame[column]}
 
 
-_PLANTED: set[str] = set()
+PLANTED_COLUMNS = ("Nombre completo", "DNI", "Correo", "Teléfono")
 
 
 def planted_run() -> tuple[Path, set[str]]:
@@ -369,7 +398,9 @@ def planted_run() -> tuple[Path, set[str]]:
     def build(target: Path) -> subprocess.CompletedProcess:
         _bare_project(target)
         plant_markup(target / "data" / "raw")
-        _PLANTED.update(plant_identifiers(target / "data" / "raw"))
+        plant_identifiers(target / "data" / "raw")
         return _succeeded(pipeline(target, "run"))
 
-    return _session_project("planted-run", build)[0], set(_PLANTED)
+    project = _session_project("planted-run", build)[0]
+    planted = pd.read_csv(project / "data" / "raw" / VICTIMS, dtype=str)  # what plant_identifiers wrote
+    return project, {value for column in PLANTED_COLUMNS for value in planted[column]}

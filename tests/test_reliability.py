@@ -253,7 +253,10 @@ def test_ctrl_c_stops_at_once_kills_the_kernels_and_publishes_nothing(project, t
     deadline = time.monotonic() + 300
     while not any(trigger in line for _, line in lines) and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(1.5)  # the kernel is started and working
+    # The kernel is started and working (a warm kernel is forked once the server's imports are done).
+    while not _kernel_pids(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)
     kernels, servers = _kernel_pids(process.pid), _kernel_pids(process.pid, servers=True)
     assert kernels, "no kernel was running when Ctrl-C was sent"
     sent = time.monotonic()
