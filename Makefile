@@ -53,12 +53,14 @@ install: $(STAMP) ## Create .venv and install the pinned dependencies and the pa
 run: $(STAMP) ## Set up, then run the whole pipeline on the shipped data (reports/midterm-2020Q2/)
 	$(BIN)/python pipeline.py run --evaluation midterm --cutoff 2020Q2 --lang es
 
-test: $(STAMP) ## Set up, then run the tests
-	$(BIN)/python -m pytest
+# Two test processes (pytest-xdist) share the session's pipeline runs (tests/conftest.py); WORKERS=0 runs one.
+WORKERS ?= 2
+test: $(STAMP) ## Set up, then run the tests (two processes; WORKERS=0 for one)
+	$(BIN)/python -m pytest -n $(WORKERS)
 
 .PHONY: test-fast
 test-fast: $(STAMP) ## Set up, then run the fast tests: no notebook kernel, no rendering (under a minute)
-	$(BIN)/python -m pytest -q -m "not slow and not render"
+	$(BIN)/python -m pytest -q -n $(WORKERS) -m "not slow and not render"
 
 # The mutants `make mutation` runs: every function of outputs, methods, operators, privacy and export, and the
 # status rules and formula of outcomes (its notebook prose is out of scope). pyproject.toml [tool.mutmut] says

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -78,9 +77,8 @@ def test_an_alias_bomb_is_refused_at_once(raw_copy, lfm):
     path = ficha_path(raw_copy)
     path.write_text(path.read_text(encoding="utf-8") + "extra:\n  " + BOMB.replace("\n", "\n  ") + "\n",
                     encoding="utf-8")
-    start = time.perf_counter()
+    # Refused before anything is expanded (expanding it would hold 9**9 strings: the test would never end).
     refused(lambda: load_fichas(raw_copy, lfm), "fichas/1.1.1.1.yaml", "no YAML anchors", "&a", "line ")
-    assert time.perf_counter() - start < 5
 
 
 def test_an_alias_is_refused_even_without_a_bomb(tmp_path):
