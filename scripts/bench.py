@@ -86,8 +86,14 @@ def naive_loop(project: Path) -> float:
 
 
 def scale_microdata(raw: Path, factor: int) -> int:
-    """Repeat the rows of every microdata file whose rows are identified by an id column; returns rows."""
+    """Repeat the rows of every microdata file whose rows are identified by an id column, ``factor`` times:
+    copy k of a row gets the row's own id (the file's first id column) suffixed ``-k`` (copy 0 keeps it), and
+    keeps the ids it refers to (a course, an institution). So x100 means 100 times as many participants, cases,
+    residents and recommendations, for the same courses: what a larger project would send. Returns the rows."""
     import yaml
+
+    def grown(value, k: int):
+        return f"{value}-{k}" if k and value not in (None, "") else value
 
     sources = yaml.safe_load((raw / "microdata" / "sources.yaml").read_text(encoding="utf-8"))
     total = 0
@@ -100,21 +106,21 @@ def scale_microdata(raw: Path, factor: int) -> int:
             with path.open(encoding="utf-8") as handle:
                 rows = list(csv.reader(handle))
             header, body = rows[0], rows[1:]
-            positions = [header.index(name) for name in ids]
-            grown = [[(f"{v}-{k}" if i in positions and v else v) for i, v in enumerate(row)]
-                     for k in range(factor) for row in body]
+            position = header.index(ids[0])
+            scaled = [[grown(v, k) if i == position else v for i, v in enumerate(row)]
+                      for k in range(factor) for row in body]
             with path.open("w", newline="", encoding="utf-8") as handle:
-                csv.writer(handle, lineterminator="\n").writerows([header] + grown)
-            total += len(grown)
+                csv.writer(handle, lineterminator="\n").writerows([header] + scaled)
+            total += len(scaled)
         else:
             workbook = openpyxl.load_workbook(path)
             sheet = workbook[spec.get("sheet") or workbook.sheetnames[0]]
             rows = [list(r) for r in sheet.iter_rows(values_only=True)]
             header, body = rows[0], rows[1:]
-            positions = [header.index(name) for name in ids]
+            position = header.index(ids[0])
             for k in range(1, factor):
                 for row in body:
-                    sheet.append([(f"{v}-{k}" if i in positions and v else v) for i, v in enumerate(row)])
+                    sheet.append([grown(v, k) if i == position else v for i, v in enumerate(row)])
             workbook.save(path)
             total += len(body) * factor
     return total
