@@ -214,8 +214,9 @@ def _for_gx(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def new_context(data_docs_dir: Path | None = None):
-    """An ephemeral GX context for a run; suites validated with it share one Data Docs site."""
+def new_context(data_docs_dir: Path | None = None, tables=()):
+    """An ephemeral GX context for a run; suites validated with it share one Data Docs site. ``tables``: the
+    names of the suites to run with it, whose dataframe assets are added at once (see :func:`add_tables`)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx  # heavy (seconds): imported only by the validation stage
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -229,6 +230,8 @@ def new_context(data_docs_dir: Path | None = None):
                               "base_directory": str(Path(data_docs_dir).resolve())},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         })
+    if tables:
+        add_tables(context, tables)
     return context
 
 
@@ -290,13 +293,29 @@ _TABLES_SOURCE = "_evalpipe_tables_source"
 TABLES_SOURCE_NAME = "tables"
 
 
-def _tables_source(context):
-    """The context's pandas datasource for the run's tables (added on first use: one per context)."""
-    source = getattr(context, _TABLES_SOURCE, None)
-    if source is None:
-        source = context.data_sources.add_pandas(TABLES_SOURCE_NAME)
-        setattr(context, _TABLES_SOURCE, source)
-    return source
+def add_tables(context, names) -> None:
+    """Give the context its pandas datasource with one dataframe asset per suite name in ``names``, added in one
+    go: GX re-serialises the whole project configuration at every datasource or asset added, so adding the
+    run's assets one by one costs time that grows with their number. A suite whose asset is not there yet
+    gets it when it runs."""
+    from great_expectations.datasource.fluent import PandasDatasource
+    from great_expectations.datasource.fluent.pandas_datasource import DataFrameAsset
+
+    if getattr(context, _TABLES_SOURCE, None) is not None:
+        raise ValueError("the context already has its tables' datasource")
+    source = context.data_sources.add_pandas(PandasDatasource(
+        name=TABLES_SOURCE_NAME, assets=[DataFrameAsset(name=name) for name in dict.fromkeys(names)]))
+    setattr(context, _TABLES_SOURCE, source)
+
+
+def _table_asset(context, name: str):
+    """The dataframe asset ``name`` of the context's pandas datasource (both added when missing)."""
+    if getattr(context, _TABLES_SOURCE, None) is None:
+        add_tables(context, [])
+    source = getattr(context, _TABLES_SOURCE)
+    if name in source.get_asset_names():
+        return source.get_asset(name)
+    return source.add_dataframe_asset(name)
 
 
 def _store_result(context, suite_name: str, validation) -> None:
@@ -335,7 +354,7 @@ def run_suite(table: pd.DataFrame, suite_json: dict, parameters: dict, data_docs
         context = new_context(data_docs_dir)
     suite_config = {k: v for k, v in suite_json.items() if k in ("name", "expectations", "meta")}
     suite = gx.ExpectationSuite(**suite_config)
-    asset = _tables_source(context).add_dataframe_asset(suite.name)
+    asset = _table_asset(context, suite.name)
     batch = asset.get_batch(asset.build_batch_request(options={"dataframe": _for_gx(table)}))
     validation = batch.validate(suite, expectation_parameters=parameters,
                                 result_format={"result_format": "COMPLETE", "unexpected_index_column_names": []})
