@@ -348,6 +348,7 @@ def run_suite(table: pd.DataFrame, suite_json: dict, parameters: dict, data_docs
     stored once for Data Docs. The suite itself is stored by :func:`build_data_docs`, with its parameters'
     values shown."""
     import great_expectations as gx
+    from great_expectations.constants import DATAFRAME_REPLACEMENT_STR
 
     private = context is None
     if private:
@@ -358,7 +359,7 @@ def run_suite(table: pd.DataFrame, suite_json: dict, parameters: dict, data_docs
     batch = asset.get_batch(asset.build_batch_request(options={"dataframe": _for_gx(table)}))
     validation = batch.validate(suite, expectation_parameters=parameters,
                                 result_format={"result_format": "COMPLETE", "unexpected_index_column_names": []})
-    validation.meta["batch_parameters"] = {"dataframe": "<DATAFRAME>"}
+    validation.meta["batch_parameters"] = {"dataframe": DATAFRAME_REPLACEMENT_STR}  # as a definition's run records
     if not hasattr(context, _DOCS_PARAMETERS):
         setattr(context, _DOCS_PARAMETERS, {})
     getattr(context, _DOCS_PARAMETERS)[suite.name] = (suite_config, dict(parameters or {}))
