@@ -37,22 +37,26 @@ def run_all(raw_dir: Path, processed_dir: Path, run_dir: Path, expectations_dirs
     from . import microdata, progress, validation
     from .quarters import parse_quarter
 
-    context = validation.new_context(data_docs_dir=Path(run_dir) / "data_docs")
+    sources = list(microdata.load_sources(Path(raw_dir), Path("."), allow_outside=allow_outside).values())
+    finance = (Path(raw_dir) / "finance").is_dir()  # the budget and the ILO financial reports
+    finance_suites = ("finance_budget", "finance_reports") if finance else ()
+    context = validation.new_context(data_docs_dir=Path(run_dir) / "data_docs", tables=[
+        "progress_indicators", *(source.suite for source in sources), *finance_suites])
     table = progress.read_tidy(Path(processed_dir) / "progress_indicators.csv")
     suite = validation.find_suite("progress_indicators", expectations_dirs)
     outcomes = {"progress_indicators": validation.run_suite(table, suite, progress_parameters(lfm, project),
                                                             context=context)}
     drop_parameters = {"project_start": str(project.first_quarter.start_date), "drop_date": drop.drop_date}
-    for source in microdata.load_sources(Path(raw_dir), Path("."), allow_outside=allow_outside).values():
+    for source in sources:
         frame = microdata.read_processed(Path(processed_dir), source)
         suite_json = validation.find_suite(source.suite, expectations_dirs, "microdata")
         outcomes[source.suite] = validation.run_suite(frame, suite_json, drop_parameters, context=context)
-    if (Path(raw_dir) / "finance").is_dir():  # the budget and the ILO financial reports
+    if finance:
         from .finance_read import load_finance
 
         fin = load_finance(Path(raw_dir), lfm, parse_quarter(cutoff), Path("."), allow_outside=allow_outside)
         parameters = finance_parameters(fin, lfm)
-        for name, frame in (("finance_budget", fin.budget), ("finance_reports", fin.reports)):
+        for name, frame in zip(finance_suites, (fin.budget, fin.reports)):
             outcomes[name] = validation.run_suite(frame, validation.find_suite(name, expectations_dirs, "finance"),
                                                   parameters, context=context)
     validation.build_data_docs(context)

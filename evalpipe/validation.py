@@ -144,20 +144,6 @@ def scrub_result(result: dict, private: bool, microdata: bool = True) -> dict:
     return out
 
 
-def _scrub_stored_results(context, suite_name: str, private: set[str]) -> None:
-    """Apply ``scrub_result`` to the results GX stored for ``suite_name`` (what Data Docs are built from)."""
-    store = context.validation_results_store
-    for key in store.list_keys():
-        if getattr(getattr(key, "expectation_suite_identifier", None), "name", None) != suite_name:
-            continue
-        stored = store.get(key)
-        for item in stored.results:
-            kwargs = item.expectation_config.kwargs
-            is_private = bool(private & set(_expectation_columns(kwargs)))
-            item.result = scrub_result(item.result or {}, is_private)
-        store.set(key, stored)
-
-
 def _found(record: pd.Series, columns: list[str], private: set[str], microdata: bool) -> str:
     """A problem row's ``found``: values of private columns masked, identifier shapes masked elsewhere."""
     parts = []
@@ -228,8 +214,9 @@ def _for_gx(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def new_context(data_docs_dir: Path | None = None):
-    """An ephemeral GX context for a run; suites validated with it share one Data Docs site."""
+def new_context(data_docs_dir: Path | None = None, tables=()):
+    """An ephemeral GX context for a run; suites validated with it share one Data Docs site. ``tables``: the
+    names of the suites to run with it, whose dataframe assets are added at once (see :func:`add_tables`)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx  # heavy (seconds): imported only by the validation stage
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -243,11 +230,13 @@ def new_context(data_docs_dir: Path | None = None):
                               "base_directory": str(Path(data_docs_dir).resolve())},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         })
+    if tables:
+        add_tables(context, tables)
     return context
 
 
-# Attribute of a context: the parameters each suite ran with, by suite name, so that Data Docs show the
-# values rather than {"$PARAMETER": ...}.
+# Attribute of a context: each suite's configuration and the parameters it ran with, by suite name, so that
+# Data Docs show the values rather than {"$PARAMETER": ...}.
 _DOCS_PARAMETERS = "_evalpipe_suite_parameters"
 
 
@@ -262,22 +251,21 @@ def _substitute(value, parameters: dict):
     return value
 
 
-def _show_parameter_values(context, suite_name: str, parameters: dict) -> None:
-    """Store the suite with its parameters' values, for the suite page of Data Docs. Called after the suite
-    ran: the validation results were computed from the suite file as it is."""
-    suite = context.suites.get(suite_name)
-    changed = False
+def _store_suite_for_docs(context, suite_config: dict, parameters: dict) -> None:
+    """Store the suite with its parameters' values, for the suite page of Data Docs (the validation results
+    were computed from the suite file as it is)."""
+    import great_expectations as gx
+
+    suite = gx.ExpectationSuite(**suite_config)
     for expectation in suite.expectations:
         for key, value in expectation.configuration.kwargs.items():
             resolved = _substitute(value, parameters)
             if resolved != value:
                 try:
                     setattr(expectation, key, resolved)
-                    changed = True
                 except ValueError:  # a value the expectation's model refuses: the page shows the parameter
                     pass
-    if changed:
-        suite.save()
+    context.suites.add(suite)
 
 
 def site_dir(context) -> Path | None:
@@ -292,43 +280,91 @@ def build_data_docs(context) -> None:
     pages show the parameters' values, and every page loads its scripts, styles and fonts from the site's
     own ``static/vendor/`` (no network needed to read them; see :mod:`evalpipe.datadocs`)."""
     if "run" in context.get_site_names():
-        for suite_name, parameters in getattr(context, _DOCS_PARAMETERS, {}).items():
-            _show_parameter_values(context, suite_name, parameters)
+        for suite_config, parameters in getattr(context, _DOCS_PARAMETERS, {}).values():
+            _store_suite_for_docs(context, suite_config, parameters)
         context.build_data_docs(site_names=["run"])
         from .datadocs import make_offline
 
         make_offline(site_dir(context))
 
 
+# Attribute of a context: its one pandas datasource, holding one dataframe asset per suite.
+_TABLES_SOURCE = "_evalpipe_tables_source"
+TABLES_SOURCE_NAME = "tables"
+
+
+def add_tables(context, names) -> None:
+    """Give the context its pandas datasource with one dataframe asset per suite name in ``names``, added in one
+    go: GX re-serialises the whole project configuration at every datasource or asset added, so adding the
+    run's assets one by one costs time that grows with their number. A suite whose asset is not there yet
+    gets it when it runs."""
+    from great_expectations.datasource.fluent import PandasDatasource
+    from great_expectations.datasource.fluent.pandas_datasource import DataFrameAsset
+
+    if getattr(context, _TABLES_SOURCE, None) is not None:
+        raise ValueError("the context already has its tables' datasource")
+    source = context.data_sources.add_pandas(PandasDatasource(
+        name=TABLES_SOURCE_NAME, assets=[DataFrameAsset(name=name) for name in dict.fromkeys(names)]))
+    setattr(context, _TABLES_SOURCE, source)
+
+
+def _table_asset(context, name: str):
+    """The dataframe asset ``name`` of the context's pandas datasource (both added when missing)."""
+    if getattr(context, _TABLES_SOURCE, None) is None:
+        add_tables(context, [])
+    source = getattr(context, _TABLES_SOURCE)
+    if name in source.get_asset_names():
+        return source.get_asset(name)
+    return source.add_dataframe_asset(name)
+
+
+def _store_result(context, suite_name: str, validation) -> None:
+    """Keep ``validation`` (already scrubbed) in the context's results store, as a validation definition's run
+    would, under a fresh run id: Data Docs build the validation pages from that store."""
+    import datetime
+
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier, ValidationResultIdentifier)
+
+    run_id = RunIdentifier(run_time=datetime.datetime.now(datetime.timezone.utc))
+    validation.meta["run_id"] = run_id
+    validation.meta["validation_time"] = run_id.run_time
+    suite_id = ExpectationSuiteIdentifier(name=suite_name)
+    context.validation_results_store.store_validation_results(
+        suite_validation_result=validation,
+        suite_validation_result_identifier=ValidationResultIdentifier(
+            expectation_suite_identifier=suite_id, run_id=run_id, batch_identifier=validation.batch_id),
+        expectation_suite_identifier=suite_id)
+
+
 def run_suite(table: pd.DataFrame, suite_json: dict, parameters: dict, data_docs_dir: Path | None = None,
               context=None) -> SuiteOutcome:
     """Validate ``table`` with the suite. Without a shared ``context``, a private one is made (and its
-    Data Docs written to ``data_docs_dir`` when given)."""
+    Data Docs written to ``data_docs_dir`` when given).
+
+    The table is one dataframe asset of the context's one pandas datasource; its batch is validated directly
+    (no validation definition or checkpoint to register), and the result, scrubbed of private values, is
+    stored once for Data Docs. The suite itself is stored by :func:`build_data_docs`, with its parameters'
+    values shown."""
     import great_expectations as gx
+    from great_expectations.constants import DATAFRAME_REPLACEMENT_STR
 
     private = context is None
     if private:
         context = new_context(data_docs_dir)
     suite_config = {k: v for k, v in suite_json.items() if k in ("name", "expectations", "meta")}
-    suite = context.suites.add(gx.ExpectationSuite(**suite_config))
-    asset = context.data_sources.add_pandas(f"{suite.name}_source").add_dataframe_asset(suite.name)
-    batch = asset.add_batch_definition_whole_dataframe("whole_table")
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=f"{suite.name}_validation", data=batch, suite=suite))
-    checkpoint = context.checkpoints.add(gx.Checkpoint(
-        name=f"{suite.name}_checkpoint", validation_definitions=[definition], actions=[],
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": []}))
-    checkpoint_result = checkpoint.run(batch_parameters={"dataframe": _for_gx(table)}, expectation_parameters=parameters)
-    validation = next(iter(checkpoint_result.run_results.values()))
+    suite = gx.ExpectationSuite(**suite_config)
+    asset = _table_asset(context, suite.name)
+    batch = asset.get_batch(asset.build_batch_request(options={"dataframe": _for_gx(table)}))
+    validation = batch.validate(suite, expectation_parameters=parameters,
+                                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": []})
+    validation.meta["batch_parameters"] = {"dataframe": DATAFRAME_REPLACEMENT_STR}  # as a definition's run records
     if not hasattr(context, _DOCS_PARAMETERS):
         setattr(context, _DOCS_PARAMETERS, {})
-    getattr(context, _DOCS_PARAMETERS)[suite.name] = dict(parameters or {})
+    getattr(context, _DOCS_PARAMETERS)[suite.name] = (suite_config, dict(parameters or {}))
     secret = private_columns(table)
     microdata = "column_types" in table.attrs
-    if microdata:  # before anything is written: Data Docs are built from the stored results
-        _scrub_stored_results(context, suite.name, secret)
-    if private and data_docs_dir is not None:
-        build_data_docs(context)
 
     summary_rows, problems = [], []
     for result in validation.results:
@@ -341,8 +377,12 @@ def run_suite(table: pd.DataFrame, suite_json: dict, parameters: dict, data_docs
         })
         if not result.success:
             problems.extend(_problem_rows(table, config, result.result))
+        # before anything is stored: Data Docs are built from the stored results
         result.result = scrub_result(result.result, bool(secret & set(_expectation_columns(config["kwargs"]))),
                                      microdata)
+    _store_result(context, suite.name, validation)
+    if private and data_docs_dir is not None:
+        build_data_docs(context)
     return SuiteOutcome(suite=suite.name, success=bool(validation.success), summary=pd.DataFrame(summary_rows),
                         problems=pd.DataFrame(problems), result_json=validation.describe_dict())
 

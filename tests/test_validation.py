@@ -103,3 +103,24 @@ def test_a_missing_lfm_indicator_is_reported_by_code(tidy, suite, parameters):
     outcome = validation.run_suite(table, suite, parameters)
     assert not outcome.success
     assert "no row for indicator 1.1.1.1" in set(outcome.problems["found"])
+
+
+def test_suites_of_a_shared_context_share_one_datasource_and_each_result_is_stored_once(tidy, suite, parameters,
+                                                                                         tmp_path):
+    """One pandas datasource per context, one dataframe asset per suite (those named up front added at once, a
+    suite not named gets its asset when it runs); one stored result per suite run, which Data Docs show."""
+    context = validation.new_context(tmp_path / "docs", tables=["progress_indicators"])
+    other = dict(suite, name="progress_indicators_again")
+    for suite_json in (suite, other):
+        assert validation.run_suite(tidy, suite_json, parameters, context=context).success
+    sources = context.data_sources.all()
+    assert list(sources) == [validation.TABLES_SOURCE_NAME]
+    assert sources[validation.TABLES_SOURCE_NAME].get_asset_names() == {"progress_indicators",
+                                                                          "progress_indicators_again"}
+    keys = context.validation_results_store.list_keys()
+    assert sorted(key.expectation_suite_identifier.name for key in keys) == ["progress_indicators",
+                                                                             "progress_indicators_again"]
+    validation.build_data_docs(context)
+    pages = sorted(p.parent.parent.parent.name for p in (tmp_path / "docs" / "validations").rglob("*.html"))
+    assert pages == ["progress_indicators", "progress_indicators_again"]
+    assert (tmp_path / "docs" / "expectations" / "progress_indicators_again.html").exists()
