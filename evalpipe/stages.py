@@ -199,11 +199,13 @@ def remembered_hashes():
 
 
 def _file_hash(path: Path) -> str:
+    from .filehash import file_sha256
+
     memo = getattr(_HASHES, "memo", None)
     if memo is None:
-        return sha256_bytes(path.read_bytes())
+        return file_sha256(path)
     if path not in memo:
-        memo[path] = sha256_bytes(path.read_bytes())
+        memo[path] = file_sha256(path)
     return memo[path]
 
 
