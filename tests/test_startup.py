@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +104,28 @@ def test_the_html_exporter_is_built_on_first_use_when_not_warmed_up():
                   "e = htmlsafe.new_html_exporter(None)\n"
                   "print('nbconvert' in sys.modules, e.sanitize_html, type(e.exporter()).__name__)")
     assert out == "False True HTMLExporter"
+
+
+def test_the_cli_answers_without_pydantic_or_typer():
+    out = _python("import sys\nfrom evalpipe import cli\n"
+                  "try:\n    cli.app(['stages'])\nexcept SystemExit as exc:\n    code = exc.code\n"
+                  "print(code, 'pydantic' in sys.modules, 'typer' in sys.modules, 'pandas' in sys.modules)")
+    assert out.splitlines()[-1] == "0 False False False"
+
+
+def test_a_params_file_is_not_overridden_by_the_defaults(tmp_path):
+    from click.testing import CliRunner
+
+    from evalpipe import cli
+
+    (tmp_path / "p.yaml").write_text("cutoff: 2020Q4\n", encoding="utf-8")
+    previous = cli._root
+    cli.set_root(Path(__file__).resolve().parents[1])
+    try:
+        from_file = CliRunner().invoke(cli.app, ["status", "--params", str(tmp_path / "p.yaml")])
+        given = CliRunner().invoke(cli.app, ["status", "--params", str(tmp_path / "p.yaml"), "--cutoff", "2020Q2"])
+    finally:
+        cli._root = previous
+    assert from_file.exit_code == 0, from_file.output
+    assert from_file.output.splitlines()[0] == "reports/midterm-2020Q4/"
+    assert given.output.splitlines()[0] == "reports/midterm-2020Q2/"
