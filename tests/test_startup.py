@@ -99,13 +99,6 @@ def test_a_refused_yaml_is_refused_every_time():
             safeyaml.parse_yaml(b"a: 1\na: 2\n", "dup.yaml")
 
 
-def test_the_html_exporter_is_built_on_first_use_when_not_warmed_up():
-    out = _python("import sys; from evalpipe import htmlsafe\n"
-                  "e = htmlsafe.new_html_exporter(None)\n"
-                  "print('nbconvert' in sys.modules, e.sanitize_html, type(e.exporter()).__name__)")
-    assert out == "False True HTMLExporter"
-
-
 def test_the_cli_answers_without_pydantic_or_typer():
     out = _python("import sys\nfrom evalpipe import cli\n"
                   "try:\n    cli.app(['stages'])\nexcept SystemExit as exc:\n    code = exc.code\n"
