@@ -14,7 +14,6 @@ up-to-date run answers at once.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -117,6 +116,8 @@ def project_root() -> Path:
 def git_commit(folder: Path) -> str:
     """The commit ``folder`` is checked out at (``-dirty`` with uncommitted changes); '' outside a git checkout
     of that folder."""
+    import subprocess
+
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=5).stdout.strip()
 
