@@ -122,3 +122,23 @@ def test_a_params_file_is_not_overridden_by_the_defaults(tmp_path):
     assert from_file.exit_code == 0, from_file.output
     assert from_file.output.splitlines()[0] == "reports/midterm-2020Q4/"
     assert given.output.splitlines()[0] == "reports/midterm-2020Q2/"
+
+
+def test_the_import_scan_finds_what_a_full_walk_of_the_tree_finds():
+    import ast
+
+    from evalpipe import stages
+
+    root = Path(stages.__file__).resolve().parent
+    sources = [p.read_text(encoding="utf-8") for p in sorted(root.glob("*.py"))]
+    sources.append("def f():\n    try:\n        import evalpipe.a\n    except ImportError:\n        from . import b\n"
+                   "    else:\n        from .c import x\n    finally:\n        from evalpipe.d import y\n"
+                   "class K:\n    while True:\n        pass\n    else:\n        from evalpipe import e\n"
+                   "match v:\n    case 1:\n        from .g import z\n"
+                   "async def h():\n    async with m:\n        async for i in n:\n            from .i import w\n"
+                   "f = lambda: 1\nx = [1 for _ in ()]\n")
+    for source in sources:
+        every = [n for n in ast.walk(ast.parse(source)) if isinstance(n, (ast.Import, ast.ImportFrom))]
+        scanned = [n for n in stages._statements(ast.parse(source).body) if isinstance(n, (ast.Import, ast.ImportFrom))]
+        assert len(scanned) == len(every)
+    assert stages._imports_cached(sources[-1]) == {"a", "b", "c", "d", "e", "g", "i"}
