@@ -14,14 +14,12 @@ up-to-date run answers at once.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Optional
 
 import click
-import typer
 
 from . import __version__
 from .params import DEFAULTS
@@ -30,28 +28,60 @@ from .stages import STAGE_NAMES
 _root: Optional[Path] = None
 STAGE_LIST = ", ".join(STAGE_NAMES)
 
-app = typer.Typer(
-    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-    # Click's own help layout: Typer's Rich layout shows every flag as `--force <bool>` with this click.
-    rich_markup_mode=None,
-    context_settings={"show_default": True, "max_content_width": 100},
-    help="Reproducible evaluation pipeline (notebooks run by Papermill).",
-    epilog=f"Stages, in order: {STAGE_LIST}.")
+# Click, not Typer: Typer 0.29 builds a pydantic TypeAdapter for every parameter of the command it runs, which
+# imports pydantic (about 0.2 s) before an up-to-date run can answer (issue 14). Click's own help layout.
+CONTEXT = {"show_default": True, "max_content_width": 100}
 
-EVALUATION = typer.Option(DEFAULTS["evaluation"], "--evaluation", metavar="midterm|final",
+
+def _options(*decorators):
+    """One decorator applying ``decorators`` in the order written (the first is the first option in --help)."""
+    def apply(function):
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+    return apply
+
+
+EVALUATION = click.option("--evaluation", default=DEFAULTS["evaluation"], metavar="midterm|final",
                           help="Which evaluation.")
-CUTOFF = typer.Option(DEFAULTS["cutoff"], "--cutoff", metavar="QUARTER",
+CUTOFF = click.option("--cutoff", default=DEFAULTS["cutoff"], metavar="QUARTER",
                       help="Cut-off quarter, e.g. 2020Q2: later reports are ignored.")
-LANG = typer.Option(DEFAULTS["lang"], "--lang", metavar="es|en",
+LANG = click.option("--lang", default=DEFAULTS["lang"], metavar="es|en",
                     help="Language of labels in notebooks and reports.")
-RAW = typer.Option(DEFAULTS["raw"], "--raw", metavar="FOLDER", help="Folder of the data drop, inside the project.")
-EXPECTATIONS = typer.Option(None, "--expectations", metavar="FOLDER", show_default="none",
+RAW = click.option("--raw", default=DEFAULTS["raw"], metavar="FOLDER",
+                   help="Folder of the data drop, inside the project.")
+EXPECTATIONS = click.option("--expectations", default=None, metavar="FOLDER", show_default="none",
                             help="Extra folder of GX suites for this drop, searched before expectations/.")
-PARAMS = typer.Option(None, "--params", metavar="FILE", show_default="none",
+PARAMS = click.option("--params", "params", type=click.Path(path_type=Path), default=None, metavar="FILE",
+                      show_default="none",
                       help="YAML file of parameters (keys: the long option names); options given on the "
                            "command line win.")
-OUTSIDE = typer.Option(False, "--allow-outside-paths", help="Accept --raw/--expectations outside the project.")
-DEBUG = typer.Option(False, "--debug", help="Show the Python traceback of a failure.")
+OUTSIDE = click.option("--allow-outside-paths", is_flag=True, default=False,
+                       help="Accept --raw/--expectations outside the project.")
+DEBUG = click.option("--debug", is_flag=True, default=False, help="Show the Python traceback of a failure.")
+RUN_PARAMETERS = _options(EVALUATION, CUTOFF, LANG, RAW, EXPECTATIONS, PARAMS)
+
+
+def _print_version(context: click.Context, _param, value: bool) -> None:
+    if value and not context.resilient_parsing:
+        click.echo(version_line())
+        context.exit(0)
+
+
+class _Commands(click.Group):
+    """The commands listed in --help in the order they are defined (run first), not alphabetically."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+@click.group(cls=_Commands, context_settings=CONTEXT, no_args_is_help=True,
+             help="Reproducible evaluation pipeline (notebooks run by Papermill).",
+             epilog=f"Stages, in order: {STAGE_LIST}.")
+@click.option("--version", is_flag=True, is_eager=True, expose_value=False, callback=_print_version,
+              help="Print the version (and the git commit of the project) and exit.")
+def app() -> None:
+    """Reproducible evaluation pipeline (notebooks run by Papermill)."""
 
 
 def set_root(path: Path) -> None:
@@ -86,6 +116,8 @@ def project_root() -> Path:
 def git_commit(folder: Path) -> str:
     """The commit ``folder`` is checked out at (``-dirty`` with uncommitted changes); '' outside a git checkout
     of that folder."""
+    import subprocess
+
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=5).stdout.strip()
 
@@ -106,22 +138,9 @@ def version_line() -> str:
     return f"evalpipe {__version__}" + (f" (git commit {commit})" if commit else "")
 
 
-def _print_version(value: bool) -> None:
-    if value:
-        typer.echo(version_line())
-        raise typer.Exit(0)
-
-
-@app.callback()
-def _main(version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
-                                       help="Print the version (and the git commit of the project) and exit.")
-          ) -> None:
-    """Reproducible evaluation pipeline (notebooks run by Papermill)."""
-
-
 def _fail(message: str, code: int) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
+    click.echo(f"error: {message}", err=True)
+    raise click.exceptions.Exit(code)
 
 
 def _given(values: dict) -> dict:
@@ -164,13 +183,13 @@ def _run(params, only=None, from_stage=None, force=False, debug=False) -> None:
 
     root = project_root()
     started = time.perf_counter()
-    typer.echo(f"run {params.label} (lang {params.lang}, drop {params.raw_dir})")
+    click.echo(f"run {params.label} (lang {params.lang}, drop {params.raw_dir})")
     try:
-        manifest = run_pipeline(params, root, only=only, from_stage=from_stage, force=force, progress=typer.echo)
+        manifest = run_pipeline(params, root, only=only, from_stage=from_stage, force=force, progress=click.echo)
     except (Interrupted, KeyboardInterrupt) as exc:
-        typer.echo(str(exc) if isinstance(exc, Interrupted) else
+        click.echo(str(exc) if isinstance(exc, Interrupted) else
                    f"interrupted: nothing published; {params.run_dir}/ is unchanged", err=True)
-        raise typer.Exit(130)
+        raise click.exceptions.Exit(130)
     except (PipelineError, OSError) as exc:  # OSError: a file or folder refused outside any stage
         if debug:
             raise
@@ -180,16 +199,16 @@ def _run(params, only=None, from_stage=None, force=False, debug=False) -> None:
             from .publish import os_error_message
 
             message = os_error_message(exc, "read or write", root)
-        typer.echo(f"error: {message}", err=True)
+        click.echo(f"error: {message}", err=True)
         kept = getattr(exc, "kept", None)
         if kept:
-            typer.echo(f"partial notebook kept: {kept}", err=True)
-        typer.echo(f"nothing published: {params.run_dir}/ is unchanged", err=True)
-        raise typer.Exit(1)
+            click.echo(f"partial notebook kept: {kept}", err=True)
+        click.echo(f"nothing published: {params.run_dir}/ is unchanged", err=True)
+        raise click.exceptions.Exit(1)
     ran = [r for r in manifest.get("stage_reports", []) if r["action"] == "ran"]
     verb = "published" if ran else "up to date:"
     warnings = _warnings_line(root / params.processed_dir / "input_warnings.csv")
-    typer.echo(f"{verb} {params.run_dir}/ in {time.perf_counter() - started:.1f} s" + (f"; {warnings}" if warnings
+    click.echo(f"{verb} {params.run_dir}/ in {time.perf_counter() - started:.1f} s" + (f"; {warnings}" if warnings
                                                                                           else ""))
 
 
@@ -215,14 +234,16 @@ def _check_stage(name: Optional[str], option: str) -> Optional[str]:
 
 
 @app.command(short_help="Run what is out of date; publish the run when all stages pass.")
-def run(evaluation: str = EVALUATION, cutoff: str = CUTOFF, lang: str = LANG, raw: str = RAW,
-        expectations: Optional[str] = EXPECTATIONS, params: Optional[Path] = PARAMS,
-        force: bool = typer.Option(False, "--force", help="Re-run every stage, even those up to date."),
-        only: Optional[str] = typer.Option(None, "--only", metavar="STAGE", show_default="every stage",
-                                           help=f"Run this stage only: one of {STAGE_LIST}."),
-        from_stage: Optional[str] = typer.Option(None, "--from", metavar="STAGE", show_default="none",
-                                                 help=f"Re-run this stage and every later one: one of {STAGE_LIST}."),
-        allow_outside_paths: bool = OUTSIDE, debug: bool = DEBUG) -> None:
+@RUN_PARAMETERS
+@click.option("--force", is_flag=True, default=False, help="Re-run every stage, even those up to date.")
+@click.option("--only", default=None, metavar="STAGE", show_default="every stage",
+              help=f"Run this stage only: one of {STAGE_LIST}.")
+@click.option("--from", "from_stage", default=None, metavar="STAGE", show_default="none",
+              help=f"Re-run this stage and every later one: one of {STAGE_LIST}.")
+@OUTSIDE
+@DEBUG
+def run(evaluation: str, cutoff: str, lang: str, raw: str, expectations: Optional[str], params: Optional[Path],
+        force: bool, only: Optional[str], from_stage: Optional[str], allow_outside_paths: bool, debug: bool) -> None:
     """Run the stages that are out of date and publish reports/<evaluation>-<cutoff>/ when all pass."""
     _check_stage(only, "--only")
     _check_stage(from_stage, "--from")
@@ -232,23 +253,27 @@ def run(evaluation: str = EVALUATION, cutoff: str = CUTOFF, lang: str = LANG, ra
     _run(checked, only=only, from_stage=from_stage, force=force, debug=debug)
 
 
-def _stage_command(stage_name: str, help_text: str):
-    def command(evaluation: str = EVALUATION, cutoff: str = CUTOFF, lang: str = LANG, raw: str = RAW,
-                expectations: Optional[str] = EXPECTATIONS, params: Optional[Path] = PARAMS,
-                force: bool = typer.Option(False, "--force", help="Run it even if up to date."),
-                allow_outside_paths: bool = OUTSIDE, debug: bool = DEBUG) -> None:
+def _stage_command(stage_name: str, short_help: str, help_text: str) -> None:
+    @app.command(stage_name, short_help=short_help,
+                 help=f"{help_text}\n\nRuns the stage {stage_name} alone, on the published outputs of the stages "
+                      f"before it (`run --only {stage_name}`). Stages, in order: {STAGE_LIST}.")
+    @RUN_PARAMETERS
+    @click.option("--force", is_flag=True, default=False, help="Run it even if up to date.")
+    @OUTSIDE
+    @DEBUG
+    def command(evaluation: str, cutoff: str, lang: str, raw: str, expectations: Optional[str],
+                params: Optional[Path], force: bool, allow_outside_paths: bool, debug: bool) -> None:
         checked = _parameters(evaluation, cutoff, lang, raw, expectations, params, allow_outside_paths)
         _run(checked, only=stage_name, force=force, debug=debug)
 
-    command.__doc__ = (f"{help_text}\n\nRuns the stage {stage_name} alone, on the published outputs of the "
-                       f"stages before it (`run --only {stage_name}`). Stages, in order: {STAGE_LIST}.")
-    return command
 
-
-app.command("clean", short_help="Run the clean stage only (raw data -> data/processed/).")(_stage_command("clean", "Run the clean stage only (raw data -> data/processed/)."))
-app.command("validate", short_help="Run the validate stage only (Great Expectations).")(_stage_command("validate", "Run the Great Expectations validation stage only."))
-app.command("audit", short_help="Run the audit stage only (consistency audit).")(_stage_command("audit", "Run the consistency audit stage only."))
-app.command("annex", short_help="Run the annex stage only (PDF, workbook, index.html).")(_stage_command("annex", "Build the PDF annex, the workbook and index.html (if out of date)."))
+_stage_command("clean", "Run the clean stage only (raw data -> data/processed/).",
+               "Run the clean stage only (raw data -> data/processed/).")
+_stage_command("validate", "Run the validate stage only (Great Expectations).",
+               "Run the Great Expectations validation stage only.")
+_stage_command("audit", "Run the audit stage only (consistency audit).", "Run the consistency audit stage only.")
+_stage_command("annex", "Run the annex stage only (PDF, workbook, index.html).",
+               "Build the PDF annex, the workbook and index.html (if out of date).")
 
 
 def _published_run(command: str, run_name: str) -> Path:
@@ -258,16 +283,19 @@ def _published_run(command: str, run_name: str) -> Path:
     return run_dir
 
 
-RUN_NAME = typer.Argument(..., metavar="RUN", show_default=False,
-                          help="A run folder of reports/, e.g. midterm-2020Q2.")
+RUN_NAME = click.argument("run_name", metavar="RUN")
+RUN_HELP = "RUN: a run folder of reports/, e.g. midterm-2020Q2."
 
 
 @app.command(short_help="Write and validate a BagIt bag + RO-Crate of a published run.")
-def archive(run_name: str = RUN_NAME,
-            out: Path = typer.Option(Path("reports/bags"), "--out", metavar="FOLDER",
-                                     help="Where to write the bag (inside the project)."),
-            debug: bool = DEBUG) -> None:
-    """Write a BagIt bag of a published run, with an RO-Crate description, and validate it in full."""
+@RUN_NAME
+@click.option("--out", type=click.Path(path_type=Path), default=Path("reports/bags"), metavar="FOLDER",
+              help="Where to write the bag (inside the project).")
+@DEBUG
+def archive(run_name: str, out: Path, debug: bool) -> None:
+    """Write a BagIt bag of a published run, with an RO-Crate description, and validate it in full.
+
+    RUN: a run folder of reports/, e.g. midterm-2020Q2."""
     from .errors import ParameterError
     from .params import _inside
 
@@ -288,21 +316,24 @@ def archive(run_name: str = RUN_NAME,
         if debug:
             raise
         _fail(str(exc), 1)
-    typer.echo(f"bag {bag.relative_to(root)}/ written and fully validated in {time.perf_counter() - started:.1f} s")
+    click.echo(f"bag {bag.relative_to(root)}/ written and fully validated in {time.perf_counter() - started:.1f} s")
 
 
 REBUILT = "_rebuilt"
 
 
 @app.command(short_help="Typeset a published run's annex PDF again; same bytes?")
-def typeset(run_name: str = RUN_NAME,
-            out: Optional[Path] = typer.Option(None, "--out", metavar="FILE",
-                                               show_default=f"reports/{REBUILT}/<run>/annex[_en].pdf",
-                                               help="Where to write the PDF (relative to the project folder)."),
-            debug: bool = DEBUG) -> None:
+@RUN_NAME
+@click.option("--out", type=click.Path(path_type=Path), default=None, metavar="FILE",
+              show_default=f"reports/{REBUILT}/<run>/annex[_en].pdf",
+              help="Where to write the PDF (relative to the project folder).")
+@DEBUG
+def typeset(run_name: str, out: Optional[Path], debug: bool) -> None:
     """Typeset a published run's PDF annex again, from the run folder's annex/annex.typ and annex data, with
     the settings of the run (its date, or SOURCE_DATE_EPOCH; PDF/A-2b; the typst wheel's fonts), and check
-    that it is byte for byte the published PDF (exit 1 if not). The published folder is not touched."""
+    that it is byte for byte the published PDF (exit 1 if not). The published folder is not touched.
+
+    RUN: a run folder of reports/, e.g. midterm-2020Q2."""
     import hashlib
 
     from .errors import PipelineError
@@ -334,12 +365,16 @@ def typeset(run_name: str = RUN_NAME,
     if new != old:
         _fail(f"{shown} differs from the published reports/{run_name}/{published.name} (SHA-256 {new[:12]}… vs "
               f"{old[:12]}…): not the same inputs, date (SOURCE_DATE_EPOCH) or typst version", 1)
-    typer.echo(f"typeset {shown}: byte for byte the published reports/{run_name}/{published.name}")
+    click.echo(f"typeset {shown}: byte for byte the published reports/{run_name}/{published.name}")
 
 
 @app.command(short_help="Check that a published run's files are what it published.")
-def verify(run_name: str = RUN_NAME, debug: bool = DEBUG) -> None:
-    """Check that every file of a published run (and its processed data) is what the run published."""
+@RUN_NAME
+@DEBUG
+def verify(run_name: str, debug: bool) -> None:
+    """Check that every file of a published run (and its processed data) is what the run published.
+
+    RUN: a run folder of reports/, e.g. midterm-2020Q2."""
     from .errors import PipelineError
     from .runner import verify_run
 
@@ -353,27 +388,28 @@ def verify(run_name: str = RUN_NAME, debug: bool = DEBUG) -> None:
             raise
         _fail(str(exc), 1)
     for line in result.lines():
-        typer.echo(line, err=True)
+        click.echo(line, err=True)
     if not result.ok:
         _fail(f"reports/{run_name}/ does not match its manifest: {len(result.changed)} changed, "
               f"{len(result.missing)} missing, {len(result.added)} added; `pipeline.py run` re-runs the stages "
               "that own them", 1)
-    typer.echo(f"verified: the {result.matched} files of reports/{run_name}/ and its processed data are what "
+    click.echo(f"verified: the {result.matched} files of reports/{run_name}/ and its processed data are what "
                "the run published")
 
 
 @app.command(short_help="Compare two published runs (mid-term -> final), like for like.")
-def compare(run_a: str = typer.Argument(..., metavar="EARLIER", show_default=False,
-                                        help="The earlier run, a folder of reports/, e.g. midterm-2020Q2."),
-            run_b: str = typer.Argument(..., metavar="LATER", show_default=False,
-                                        help="The later run, e.g. final-2021Q4."),
-            lang: str = typer.Option("es", "--lang", help="es or en: language of the notebook, tables' labels and "
-                                                          "annex section."),
-            debug: bool = DEBUG) -> None:
+@click.argument("run_a", metavar="EARLIER")
+@click.argument("run_b", metavar="LATER")
+@click.option("--lang", default="es", help="es or en: language of the notebook, tables' labels and annex section.")
+@DEBUG
+def compare(run_a: str, run_b: str, lang: str, debug: bool) -> None:
     """Compare two published runs of one project (issue 12): every indicator's value, progress and status at
     each cut-off and its transition, definitions that changed (recomputed like for like), finance, the inputs
     added or changed between the drops, and the mid-term recommendations followed up. Writes
-    reports/compare-<EARLIER>-vs-<LATER>[-en]/ (notebook, tables, figures, annex_compare.pdf) atomically."""
+    reports/compare-<EARLIER>-vs-<LATER>[-en]/ (notebook, tables, figures, annex_compare.pdf) atomically.
+
+    EARLIER: the earlier run, a folder of reports/, e.g. midterm-2020Q2. LATER: the later run, e.g.
+    final-2021Q4."""
     from .errors import PipelineError
     from .params import LANGUAGES
 
@@ -384,20 +420,22 @@ def compare(run_a: str = typer.Argument(..., metavar="EARLIER", show_default=Fal
 
     started = time.perf_counter()
     try:
-        run_compare(root, run_a, run_b, lang, progress=typer.echo)
+        run_compare(root, run_a, run_b, lang, progress=click.echo)
     except KeyboardInterrupt:
         _fail("interrupted: nothing published", 130)
     except PipelineError as exc:
         if debug:
             raise
         _fail(str(exc), 1)
-    typer.echo(f"compared in {time.perf_counter() - started:.1f} s")
+    click.echo(f"compared in {time.perf_counter() - started:.1f} s")
 
 
 @app.command(short_help="Run output_indicators and outcome_indicators only.")
-def indicators(evaluation: str = EVALUATION, cutoff: str = CUTOFF, lang: str = LANG, raw: str = RAW,
-               expectations: Optional[str] = EXPECTATIONS, params: Optional[Path] = PARAMS,
-               allow_outside_paths: bool = OUTSIDE, debug: bool = DEBUG) -> None:
+@RUN_PARAMETERS
+@OUTSIDE
+@DEBUG
+def indicators(evaluation: str, cutoff: str, lang: str, raw: str, expectations: Optional[str],
+               params: Optional[Path], allow_outside_paths: bool, debug: bool) -> None:
     """Run the stages output_indicators and outcome_indicators only, if out of date (on the published clean
     data)."""
     checked = _parameters(evaluation, cutoff, lang, raw, expectations, params, allow_outside_paths)
@@ -405,17 +443,18 @@ def indicators(evaluation: str = EVALUATION, cutoff: str = CUTOFF, lang: str = L
 
 
 @app.command(short_help="Compute one outcome indicator (or outcome) from its ficha, in-process.")
-def ficha(target: str = typer.Argument(..., metavar="ID", show_default=False,
-                                       help="An outcome indicator id (as in fichas/<id>.yaml) or an outcome id "
-                                            "(all its indicators)."),
-          run_name: Optional[str] = typer.Option(None, "--run", metavar="RUN",
-                                                 show_default=f"{DEFAULTS['evaluation']}-{DEFAULTS['cutoff']}",
-                                                 help="The published run whose processed data are used."),
-          debug: bool = DEBUG) -> None:
+@click.argument("target", metavar="ID")
+@click.option("--run", "run_name", default=None, metavar="RUN",
+              show_default=f"{DEFAULTS['evaluation']}-{DEFAULTS['cutoff']}",
+              help="The published run whose processed data are used.")
+@DEBUG
+def ficha(target: str, run_name: Optional[str], debug: bool) -> None:
     """Compute an outcome indicator (or every indicator of an outcome) from its ficha in the run's drop
     (data/raw/fichas/), in-process, on the processed data of a published run, and print the formula,
     numerator, denominator, n, exclusions (counts only, small counts suppressed as published) and status, in
-    the run's language. Nothing is written: `run` publishes."""
+    the run's language. Nothing is written: `run` publishes.
+
+    ID: an outcome indicator id (as in fichas/<id>.yaml) or an outcome id (all its indicators)."""
     from .errors import PipelineError
     from .ficha_loop import compute, lines
 
@@ -431,35 +470,36 @@ def ficha(target: str = typer.Argument(..., metavar="ID", show_default=False,
     from . import i18n
 
     for line in lines(params, computed):
-        typer.echo(line)
-    typer.echo(i18n.t("ficha.done", params.get("lang", "es"), count=len(computed), run=run_name,
+        click.echo(line)
+    click.echo(i18n.t("ficha.done", params.get("lang", "es"), count=len(computed), run=run_name,
                       seconds=f"{time.perf_counter() - started:.1f}"))
 
 
 @app.command(short_help="For each stage: up to date, or would run and why.")
-def status(evaluation: str = EVALUATION, cutoff: str = CUTOFF, lang: str = LANG, raw: str = RAW,
-           expectations: Optional[str] = EXPECTATIONS, params: Optional[Path] = PARAMS,
-           allow_outside_paths: bool = OUTSIDE) -> None:
+@RUN_PARAMETERS
+@OUTSIDE
+def status(evaluation: str, cutoff: str, lang: str, raw: str, expectations: Optional[str], params: Optional[Path],
+           allow_outside_paths: bool) -> None:
     """Say, for each stage, whether it is up to date or would re-run, and why."""
     checked = _parameters(evaluation, cutoff, lang, raw, expectations, params, allow_outside_paths)
     from .errors import PipelineError
     from .runner import stage_status, verify_run
 
     root = project_root()
-    typer.echo(f"{checked.run_dir}/")
+    click.echo(f"{checked.run_dir}/")
     for report in stage_status(checked, root):
         reason = "up to date" if report.action == "skipped" else f"would run: {report.reason}"
-        typer.echo(f"  {report.stage:20} {reason}")
+        click.echo(f"  {report.stage:20} {reason}")
     if (root / checked.run_dir / "manifest.json").exists():
         try:
             result = verify_run(root / checked.run_dir, root)
         except PipelineError as exc:
-            typer.echo(f"  published files: cannot verify: {exc}")
+            click.echo(f"  published files: cannot verify: {exc}")
             return
         if result.ok:
-            typer.echo(f"  published files: all {result.matched} match the manifest")
+            click.echo(f"  published files: all {result.matched} match the manifest")
         for line in result.lines():
-            typer.echo(f"  published files: {line}")
+            click.echo(f"  published files: {line}")
 
 
 @app.command()
@@ -469,9 +509,9 @@ def stages() -> None:
 
     for current in STAGES:
         needs = ", ".join(current.needs) or "-"
-        typer.echo(f"{current.name:20} notebooks/{current.notebook:32} after: {needs}")
+        click.echo(f"{current.name:20} notebooks/{current.notebook:32} after: {needs}")
 
 
 def main() -> None:
     """The ``evalpipe`` console script: the project is found from the working directory upwards."""
-    sys.exit(app(prog_name="evalpipe"))
+    sys.exit(app(prog_name="evalpipe"))  # click exits itself (standalone mode)

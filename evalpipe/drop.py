@@ -84,7 +84,10 @@ def sha256_file(path: Path) -> str:
 
 
 def input_hashes(raw_dir: Path, project_root: Path) -> dict[str, str]:
-    """SHA-256 of every file of the drop, keyed by its path relative to the project."""
+    """SHA-256 of every file of the drop, keyed by its path relative to the project (each file read once per
+    process while it is unchanged: ``filehash``)."""
+    from .filehash import file_sha256
+
     raw_dir = Path(raw_dir)
     out = {}
     for path in sorted(p for p in raw_dir.rglob("*") if p.is_file() and not p.name.startswith(("~$", "."))):
@@ -92,5 +95,5 @@ def input_hashes(raw_dir: Path, project_root: Path) -> dict[str, str]:
             key = str(path.resolve().relative_to(Path(project_root).resolve()))
         except ValueError:
             key = str(path.relative_to(raw_dir))
-        out[key] = sha256_file(path)
+        out[key] = file_sha256(path)
     return out

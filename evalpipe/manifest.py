@@ -3,6 +3,7 @@ each stage did) and the SHA-256 of every file the run published, which ``verify_
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -21,6 +22,13 @@ def relative(path: Path, root: Path) -> str:
 
 
 def package_versions() -> dict[str, str]:
+    """The versions of Python and the key packages (read once per process: a run records them before its
+    stages, in reproducibility.json, and after, in the manifest)."""
+    return dict(_package_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _package_versions() -> tuple[tuple[str, str], ...]:
     import platform
     from importlib import metadata
 
@@ -30,7 +38,7 @@ def package_versions() -> dict[str, str]:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
-    return versions
+    return tuple(versions.items())
 
 
 def git_commit(root: Path) -> str:
@@ -67,7 +75,7 @@ def build_manifest(params, root: Path, drop, reports: list) -> dict:
 def tree_hashes(folder: Path) -> dict[str, str]:
     """SHA-256 of every file under ``folder`` by relative path, without the stages' cache keys (``.cache/``)
     and the manifest."""
-    from .stages import sha256_bytes
+    from .filehash import file_sha256
 
     folder = Path(folder)
     if not folder.exists():
@@ -77,7 +85,7 @@ def tree_hashes(folder: Path) -> dict[str, str]:
         relative_path = path.relative_to(folder)
         if not path.is_file() or relative_path.parts[0] == ".cache" or relative_path.as_posix() in MANIFEST_EXCLUDED:
             continue
-        out[relative_path.as_posix()] = sha256_bytes(path.read_bytes())
+        out[relative_path.as_posix()] = file_sha256(path)
     return out
 
 

@@ -93,15 +93,14 @@ def run_pipeline(params: RunParameters, project_root: Path, only: str | list[str
                 return manifest | {"stage_reports": [asdict(r) for r in planned]}
         check_writable(root, final_reports, final_processed)
         # Every input is checked against its schema before any kernel runs (the clean notebook shows it too).
-        from .drop import load_drop
         from .schemas import check_drop
 
         # Kernels are forked warm from a server that imports while the drop is checked (kernels.ForkServer).
         socket_dir = Path(tempfile.mkdtemp(prefix="evalpipe-kernel-"))
         server = ForkServer(socket_dir / "kernel.log") if warm_kernels() else None
         try:
-            drop = load_drop(root / params.raw_dir, root, allow_outside=params.allow_outside_paths)
-            check_drop(root / params.raw_dir, root, allow_outside=params.allow_outside_paths)
+            # check_drop reads drop.yaml first (drop.load_drop) and returns it with the rest: read once.
+            drop = check_drop(root / params.raw_dir, root, allow_outside=params.allow_outside_paths).drop
             return _build_and_publish(params, root, drop, selected, forced, force, only, progress, workers,
                                       (final_reports, final_processed), (staging_reports, staging_processed),
                                       socket_dir, server)

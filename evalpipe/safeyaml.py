@@ -18,6 +18,8 @@ ever turned into anything but dicts, lists, strings, numbers, booleans, dates an
 
 from __future__ import annotations
 
+import copy
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,10 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from .errors import InputError
 
 MAX_YAML_BYTES = 1024 * 1024
+# Texts parsed in this process (by SHA-256 of the text): the data (each reader gets its own deep copy) and the
+# node tree (read only). Only texts that parsed: a refused file is parsed, and refused, every time.
+_PARSED: dict[bytes, tuple[Any, Any]] = {}
+_PARSED_MAX = 1024
 _STANDARD = "tag:yaml.org,2002:"
 ALLOWED_TAGS = {None, "!"} | {_STANDARD + name for name in
                               ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")}
@@ -159,6 +165,10 @@ def parse_yaml(raw: bytes | str, display: str) -> YamlDocument:
         text = _decode(raw, display)
     else:
         text = raw
+    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+    parsed = _PARSED.get(key)
+    if parsed is not None:  # the same text read again (the drop's check, then a stage's key): parsed once
+        return YamlDocument(copy.deepcopy(parsed[0]), parsed[1], display)
     loader = None
     try:
         loader = StrictLoader(text)
@@ -186,6 +196,9 @@ def parse_yaml(raw: bytes | str, display: str) -> YamlDocument:
     finally:
         if loader is not None:
             loader.dispose()
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[key] = (copy.deepcopy(data), node)
     return YamlDocument(data, node, display)
 
 

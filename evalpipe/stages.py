@@ -119,6 +119,20 @@ def _imports(source: str) -> set[str]:
     return set(PARSED[key])
 
 
+def _statements(body: list):
+    """Every statement of ``body``, nested ones included (an import is a statement, and statements nest only in
+    the statement lists of compound statements): what ``ast.walk`` finds of them, without visiting every
+    expression node (issue 14: deciding a cold run's first stage walks every package module)."""
+    for node in body:
+        yield node
+        for field in ("body", "orelse", "finalbody"):
+            nested = getattr(node, field, None)
+            if isinstance(nested, list):
+                yield from _statements(nested)
+        for part in (*getattr(node, "handlers", ()), *getattr(node, "cases", ())):
+            yield from _statements(part.body)
+
+
 @functools.lru_cache(maxsize=256)
 def _imports_cached(source: str) -> frozenset[str]:
     """Parsed once per distinct source text in a process (every stage's key walks the same modules)."""
@@ -128,7 +142,7 @@ def _imports_cached(source: str) -> frozenset[str]:
             tree = ast.parse(source)
     except SyntaxError:
         return frozenset()
-    for node in ast.walk(tree):
+    for node in _statements(tree.body):
         if isinstance(node, ast.ImportFrom):
             module = node.module or ""
             if node.level > 0 or module == PACKAGE or module.startswith(PACKAGE + "."):
@@ -199,11 +213,13 @@ def remembered_hashes():
 
 
 def _file_hash(path: Path) -> str:
+    from .filehash import file_sha256
+
     memo = getattr(_HASHES, "memo", None)
     if memo is None:
-        return sha256_bytes(path.read_bytes())
+        return file_sha256(path)
     if path not in memo:
-        memo[path] = sha256_bytes(path.read_bytes())
+        memo[path] = file_sha256(path)
     return memo[path]
 
 

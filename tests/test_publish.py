@@ -141,7 +141,7 @@ def test_a_run_while_another_holds_the_lock_is_refused_even_when_up_to_date(tmp_
 
 def test_an_unreadable_drop_file_is_one_message_without_a_traceback(tmp_path, monkeypatch):
     """An operating-system error outside any stage (here reading drop.yaml) ends with one located line."""
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     import pipeline
 
