@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 KEY_PACKAGES = ("evalpipe", "pandas", "numpy", "great-expectations", "papermill", "nbconvert", "nbclient",
-                "ipykernel", "openpyxl", "matplotlib", "seaborn", "typer", "pyyaml")
+                "ipykernel", "openpyxl", "matplotlib", "seaborn", "click", "pyyaml")
 # Not listed in outputs_sha256: the manifest itself (it holds the list).
 MANIFEST_EXCLUDED = ("manifest.json",)
 
