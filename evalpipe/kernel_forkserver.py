@@ -9,8 +9,8 @@ data is read, no code of a notebook runs, no thread is started.
 
 Protocol (one JSON object per line): the runner writes ``{"argv": [...], "cwd": ..., "env": {...}, "log": ...}``
 on the server's stdin; the server (which first writes ``{"ready": true}`` once its imports are done) forks, and writes back ``{"pid": N}`` (or ``{"error": "..."}``). The server
-exits when its stdin closes (the run ended, or was killed); each kernel exits when the server does
-(``JPY_PARENT_PID``: ipykernel's parent poller). Run as ``python -m evalpipe.kernel_forkserver MODULE ...``.
+exits when its stdin closes (the run ended, or was killed), after killing and waiting for any kernel still
+alive; a kernel also ends when the server does (``PR_SET_PDEATHSIG`` on Linux, and ipykernel's parent poller). Run as ``python -m evalpipe.kernel_forkserver MODULE ...``.
 """
 
 from __future__ import annotations
@@ -97,8 +97,10 @@ def serve(preload: list[str]) -> None:
         _reply({"ready": False, "why": "a preloaded module started a thread"})
         return
     _reply({"ready": True})
-    # Forked kernels are reaped automatically: none is left as a zombie.
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    # Each kernel is waited for as soon as it ends (no zombie), so its CPU time counts in this process's children,
+    # and this process's in the run's (``/usr/bin/time``, ``pytest --cpu-durations`` see the kernels).
+    kernels: set[int] = set()
+    signal.signal(signal.SIGCHLD, lambda *_: _reap(kernels))
     for line in sys.stdin:
         try:
             request = json.loads(line)
@@ -108,7 +110,25 @@ def serve(preload: list[str]) -> None:
             continue
         if pid == 0:
             _child(request)
+        kernels.add(pid)
         _reply({"pid": pid})
+    # The run has ended (or died): stop what is left of its kernels, and wait for them.
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    for pid in kernels:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        while True:
+            os.wait()
+
+
+def _reap(kernels: set[int]) -> None:
+    with contextlib.suppress(ChildProcessError):
+        while True:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                return
+            kernels.discard(pid)
 
 
 def _reply(message: dict) -> None:

@@ -198,7 +198,7 @@ def kill_kernels(manager_class) -> None:
 
 class ForkedKernel:
     """The ``subprocess.Popen`` jupyter_client expects, for a kernel forked by the fork server (not our child:
-    the server reaps it, so it is alive while its pid exists)."""
+    the server waits for it as it ends, so it is alive while its pid exists)."""
 
     stdin = stdout = stderr = None
 
@@ -268,13 +268,17 @@ class ForkServer:
                 return None
 
     def stop(self) -> None:
-        """End the server (its kernels then stop by themselves; the runner has already stopped them)."""
+        """End the server: it kills and waits for any kernel still alive (the runner has stopped them), then
+        exits; killed if it does not within seconds."""
         with contextlib.suppress(OSError):
             self.process.stdin.close()
-        with contextlib.suppress(OSError):
-            self.process.kill()
-        with contextlib.suppress(Exception):
+        try:
             self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(OSError):
+                self.process.kill()
+            with contextlib.suppress(Exception):
+                self.process.wait(timeout=5)
         with contextlib.suppress(OSError):
             self.process.stdout.close()
 
