@@ -50,6 +50,7 @@ SERIES_COLOURS = (OKABE_ITO["sky_blue"], OKABE_ITO["blue"], OKABE_ITO["orange"],
 TEXT_WIDTH_IN = 6.5
 BASE_FONT_PT = 8.0
 PNG_DPI = 150
+PNG_COMPRESS_LEVEL = 3
 
 RC_PARAMS = {
     "font.family": "DejaVu Sans",
@@ -101,7 +102,7 @@ def figure_style() -> Iterator[None]:
 
 def new_figure(width_in: float = TEXT_WIDTH_IN, height_in: float = 4.0) -> Figure:
     """A figure on its own Agg canvas (no pyplot state, no GUI backend)."""
-    figure = Figure(figsize=(width_in, height_in), layout="constrained")
+    figure = Figure(figsize=(width_in, height_in), dpi=PNG_DPI, layout="constrained")
     FigureCanvasAgg(figure)
     return figure
 
@@ -139,7 +140,10 @@ def save_figure(figure: Figure, path_stem: Path, formats: tuple[str, ...] = ("pn
         freeze_layout(figure)
         for fmt in formats:
             path = path_stem.with_name(f"{path_stem.name}.{fmt}")
-            figure.savefig(path, format=fmt, metadata=SAVE_METADATA[fmt], dpi=PNG_DPI)
+            # zlib level 3 instead of Pillow's 6: the same pixels, written in about half the time, for files
+            # within a few per cent of the size (matplotlib fills the dict, so a new one each time).
+            extra = {"pil_kwargs": {"compress_level": PNG_COMPRESS_LEVEL}} if fmt == "png" else {}
+            figure.savefig(path, format=fmt, metadata=SAVE_METADATA[fmt], dpi=PNG_DPI, **extra)
             written.append(path)
     return written
 
