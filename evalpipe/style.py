@@ -50,6 +50,7 @@ SERIES_COLOURS = (OKABE_ITO["sky_blue"], OKABE_ITO["blue"], OKABE_ITO["orange"],
 TEXT_WIDTH_IN = 6.5
 BASE_FONT_PT = 8.0
 PNG_DPI = 150
+PNG_COMPRESS_LEVEL = 3
 
 RC_PARAMS = {
     "font.family": "DejaVu Sans",
@@ -63,6 +64,9 @@ RC_PARAMS = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": False,
+    # Titles sit at the top of their axes: no figure has ticks or an axis label above an axes, so matplotlib's
+    # search for them (the tight box of every tick label, at each layout pass and each draw) is skipped.
+    "axes.titley": 1.0,
     "axes.axisbelow": True,
     "grid.color": "#DDDDDD",
     "grid.linewidth": 0.6,
@@ -98,7 +102,7 @@ def figure_style() -> Iterator[None]:
 
 def new_figure(width_in: float = TEXT_WIDTH_IN, height_in: float = 4.0) -> Figure:
     """A figure on its own Agg canvas (no pyplot state, no GUI backend)."""
-    figure = Figure(figsize=(width_in, height_in), layout="constrained")
+    figure = Figure(figsize=(width_in, height_in), dpi=PNG_DPI, layout="constrained")
     FigureCanvasAgg(figure)
     return figure
 
@@ -113,9 +117,18 @@ def freeze_layout(figure: Figure, decimals: int = 6) -> None:
     if engine is None:
         return
     engine.execute(figure)
-    figure.set_layout_engine("none")
+    # No engine at all (not the "none" placeholder, which still makes every savefig draw the whole figure
+    # once more before printing it): the positions are fixed from here on.
+    with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        figure.set_layout_engine(None)
     for ax in figure.axes:
         ax.set_position([round(float(v), decimals) for v in ax.get_position(original=False).bounds])
+        # An axis without a label draws none, but matplotlib still places that empty label below (beside) the
+        # tick labels of the axis and of its siblings at every draw; fixed coordinates spare that work. (Only
+        # the layout, done above, read where the empty label would be.)
+        for axis in (ax.xaxis, ax.yaxis):
+            if not axis.label.get_text():
+                axis.set_label_coords(*axis.label.get_position(), transform=axis.label.get_transform())
 
 
 def save_figure(figure: Figure, path_stem: Path, formats: tuple[str, ...] = ("png", "svg")) -> list[Path]:
@@ -127,7 +140,10 @@ def save_figure(figure: Figure, path_stem: Path, formats: tuple[str, ...] = ("pn
         freeze_layout(figure)
         for fmt in formats:
             path = path_stem.with_name(f"{path_stem.name}.{fmt}")
-            figure.savefig(path, format=fmt, metadata=SAVE_METADATA[fmt], dpi=PNG_DPI)
+            # zlib level 3 instead of Pillow's 6: the same pixels, written in about half the time, for files
+            # within a few per cent of the size (matplotlib fills the dict, so a new one each time).
+            extra = {"pil_kwargs": {"compress_level": PNG_COMPRESS_LEVEL}} if fmt == "png" else {}
+            figure.savefig(path, format=fmt, metadata=SAVE_METADATA[fmt], dpi=PNG_DPI, **extra)
             written.append(path)
     return written
 

@@ -14,7 +14,7 @@ import pytest
 from matplotlib.patches import Rectangle
 
 from evalpipe import figures
-from evalpipe.style import STATUS_COLOURS
+from evalpipe.style import PNG_DPI, STATUS_COLOURS, new_figure, save_figure
 
 from conftest import ROOT
 from conftest import published_copy, write_finance
@@ -112,3 +112,22 @@ def test_finance_figures_appear_with_the_finance_tables_and_go_away_without_them
     (copy / "tables" / "budget.csv").unlink()
     figures.make_all_figures(copy, processed, "es")
     assert not any(figures.figure_path(copy, name, "es", fmt).exists() for name in FINANCE for fmt in ("png", "svg"))
+
+
+def test_each_format_draws_the_figure_once_after_a_layout_measured_at_the_png_dpi(tmp_path):
+    """Issue 14: the layout is solved once, on the renderer that then draws the PNG (text measured at the PNG's
+    own dpi), and each file costs one draw; an empty axis label is not placed again at each draw."""
+    figure = new_figure(height_in=2.0)
+    ax = figure.subplots()
+    ax.plot([0, 1], [0, 1])
+    ax.set_title("title", loc="left")
+    ax.set_xlabel("x")
+    drawn = []
+    draw = figure.draw
+    figure.draw = lambda renderer: (drawn.append(type(renderer).__name__), draw(renderer))[1]
+    written = save_figure(figure, tmp_path / "figure")
+    assert [path.suffix for path in written] == [".png", ".svg"]
+    assert drawn == ["RendererAgg", "MixedModeRenderer"]  # the SVG renderer comes wrapped
+    assert figure.dpi == PNG_DPI  # the dpi the constrained layout measured the text at
+    assert figure.get_layout_engine() is None
+    assert ax.xaxis._autolabelpos and not ax.yaxis._autolabelpos  # the x label is placed, the empty y label not
