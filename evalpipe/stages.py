@@ -36,6 +36,9 @@ class Stage:
     outputs: tuple[str, ...] = ()
     # What else the stage's result depends on, computed from the drop (see ``_derived``).
     derived: tuple[str, ...] = ()
+    # Seconds the stage takes on the shipped drop (a quiet 2-core machine): only to choose which of the stages
+    # that are ready starts first when the last run's own times are not known (``critical_path``).
+    expected: float = 1.0
 
     @property
     def owned(self) -> tuple[str, ...]:
@@ -47,22 +50,22 @@ STAGES: tuple[Stage, ...] = (
     Stage("clean", "01_clean.ipynb", (),
           ("raw:drop.yaml", "raw:lfm/**", "raw:progress_reports/**", "raw:microdata/**",
            "expectations:microdata/**"),  # category values take the spelling of the suites
-          outputs=("processed:**",), derived=("ficha_columns",)),
+          outputs=("processed:**",), derived=("ficha_columns",), expected=3),
     Stage("validate", "02_validate.ipynb", ("clean",),
           ("raw:drop.yaml", "raw:lfm/**", "raw:microdata/sources.yaml", "raw:finance/**", "processed:**",
            "expectations:progress_indicators.json", "expectations:microdata/**", "expectations:finance/**"),
-          outputs=("run:validation/**", "run:data_docs/**")),
+          outputs=("run:validation/**", "run:data_docs/**"), expected=8),
     Stage("output_indicators", "03_output_indicators.ipynb", ("clean",),
           ("raw:drop.yaml", "raw:lfm/**", "processed:progress_indicators.csv"),
-          outputs=("run:tables/output_indicators.csv", "run:tables/output_status.csv")),
+          outputs=("run:tables/output_indicators.csv", "run:tables/output_status.csv"), expected=1),
     Stage("outcome_indicators", "04_outcome_indicators.ipynb", ("clean", "output_indicators"),
           ("raw:drop.yaml", "raw:lfm/**", "raw:fichas/**", "raw:microdata/sources.yaml", "processed:microdata/**",
            "run:tables/output_indicators.csv", "run:tables/output_status.csv"),
           outputs=("run:tables/outcome_indicators.csv", "run:tables/outcome_status.csv",
-                   "run:tables/outcome_exclusions.csv")),
+                   "run:tables/outcome_exclusions.csv"), expected=2),
     Stage("finance", "05_finance.ipynb", (),
           ("raw:drop.yaml", "raw:lfm/**", "raw:finance/**"), requires="finance",
-          outputs=("run:tables/budget.csv", "run:tables/financial_execution.csv")),
+          outputs=("run:tables/budget.csv", "run:tables/financial_execution.csv"), expected=3),
     # The audit reads the computed tables, not the validation: it runs beside the validation (which still gates
     # what is published: the annex needs it, and a run publishes only when every stage passed).
     Stage("audit", "06_consistency_audit.ipynb", ("output_indicators", "outcome_indicators", "finance"),
@@ -70,17 +73,17 @@ STAGES: tuple[Stage, ...] = (
            "run:tables/output_status.csv", "run:tables/outcome_indicators.csv", "run:tables/outcome_status.csv",
            "run:tables/budget.csv", "run:tables/financial_execution.csv"),
           outputs=("run:tables/consistency_audit.csv", "run:tables/smart_summary.csv",
-                   "run:tables/smart_indicators.csv")),
+                   "run:tables/smart_indicators.csv"), expected=2),
     Stage("figures", "07_figures.ipynb", ("output_indicators", "outcome_indicators", "finance"),
           ("raw:drop.yaml", "processed:progress_indicators.csv", "run:tables/output_indicators.csv",
            "run:tables/output_status.csv", "run:tables/outcome_indicators.csv", "run:tables/outcome_status.csv",
            "run:tables/budget.csv", "run:tables/financial_execution.csv"),
-          outputs=("run:figures/**",)),
+          outputs=("run:figures/**",), expected=5.5),
     Stage("annex", "08_annex.ipynb", ("audit", "figures", "validate"),
           ("raw:drop.yaml", "raw:lfm/**", "raw:fichas/**", "run:tables/*.csv", "run:figures/*.svg",
            "run:validation/summary.csv", "run:validation/input_warnings.csv", "run:reproducibility.json",
            "package:templates/*"),
-          outputs=("run:annex/**", "run:annex*.pdf", "run:annex_tables*.xlsx", "run:index.html")),
+          outputs=("run:annex/**", "run:annex*.pdf", "run:annex_tables*.xlsx", "run:index.html"), expected=3),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
 
@@ -90,6 +93,18 @@ def stage(name: str) -> Stage:
         if candidate.name == name:
             return candidate
     raise KeyError(name)
+
+
+def critical_path(seconds: dict[str, float] | None = None) -> dict[str, float]:
+    """For each stage, the seconds from its start to the end of the run along the longest chain of stages that
+    wait for it: its own (``seconds``, e.g. the last run's, else ``Stage.expected``) plus the longest of the
+    stages that need it. The scheduler starts the ready stage with the longest first."""
+    seconds = seconds or {}
+    out: dict[str, float] = {}
+    for current in reversed(STAGES):
+        after = [out[s.name] for s in STAGES if current.name in s.needs]
+        out[current.name] = seconds.get(current.name, current.expected) + max(after, default=0.0)
+    return out
 
 
 def downstream(name: str) -> list[str]:
