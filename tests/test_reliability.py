@@ -251,14 +251,14 @@ def test_ctrl_c_stops_at_once_kills_the_kernels_and_publishes_nothing(project, t
     reader = threading.Thread(target=lambda: lines.extend((time.monotonic(), line) for line in process.stdout))
     reader.start()
     deadline = time.monotonic() + 300
-    while not any(trigger in line for _, line in lines) and time.monotonic() < deadline:
+    while not any(trigger in line for _, line in lines) and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
-    # The kernel is started and working (a warm kernel is forked once the server's imports are done).
-    while not _kernel_pids(process.pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(1.0)
+    # Ctrl-C as soon as the stage's kernel runs (a warm kernel is forked once the server's imports are done; the
+    # small project's stages take a second or two, so no time is left for the stage to end first).
+    while not _kernel_pids(process.pid) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
     kernels, servers = _kernel_pids(process.pid), _kernel_pids(process.pid, servers=True)
-    assert kernels, "no kernel was running when Ctrl-C was sent"
+    assert kernels, "no kernel was running when Ctrl-C was sent:\n" + "".join(line for _, line in lines)
     sent = time.monotonic()
     os.killpg(process.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C: the whole foreground group
     process.wait(timeout=60)
@@ -268,7 +268,11 @@ def test_ctrl_c_stops_at_once_kills_the_kernels_and_publishes_nothing(project, t
     assert process.returncode == 130, text
     assert f"interrupted: nothing published; reports/{LABEL}/ is unchanged" in text
     assert "Traceback" not in text
-    assert elapsed < 6, f"took {elapsed:.1f} s to stop"
+    # At once: the interrupted stage does not run to its end, no stage starts after Ctrl-C. (The stage threads
+    # notice their killed kernel within a second or two; the bound leaves room for a busy machine.)
+    stage = trigger.split("]")[0] + "]"
+    assert not any(line.startswith(f"{stage} ran because") for _, line in lines), text
+    assert elapsed < 15, f"took {elapsed:.1f} s to stop"
     late = [line for at, line in lines if at > sent + 0.2 and "] running" in line]
     assert late == []  # no stage starts after Ctrl-C
     time.sleep(0.5)
