@@ -92,6 +92,9 @@ for indicator_id, ficha in fichas.items():
     if detail is not None and len(detail):
         if indicator_id in sensitive:
             detail, _ = suppress_small_counts(detail, suppression_threshold)
+        if len(detail) > outcomes.DETAIL_ROWS:  # a large drop: the first groups, and how many there are
+            say(lang, "notebook.outcomes.detail_cut", shown=outcomes.DETAIL_ROWS, total=len(detail))
+            detail = detail.head(outcomes.DETAIL_ROWS)
         show(detail, lang, strict_headers=False)  # columns named by the ficha's data
 
 # %% [markdown]

@@ -218,7 +218,7 @@ def main() -> None:
     if breakdown:
         print()
         columns = ("seconds", "kernel_start", "imports", "work", "export", "other")
-        print("per stage (cold run; stages run two at a time, so they overlap):")
+        print("per stage (cold run; up to three stages run side by side, so they overlap):")
         print(f"  {'stage':20}" + "".join(f"{c:>14}" for c in columns))
         for stage in breakdown:
             print(f"  {stage['stage']:20}" + "".join(f"{stage.get(c, 0.0):14.2f}" for c in columns))
