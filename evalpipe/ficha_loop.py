@@ -123,7 +123,7 @@ def lines(params: dict, computed: list[Computed]) -> list[str]:
             out.append(f"    - {reason}: {_count(n, item.sensitive, threshold)}")
         out.append(f"  {i18n.t('ficha.status', lang)}: {label(row['status'], lang)}")
         if item.sensitive:
-            out.append(f"  {i18n.t('ficha.suppressed', lang, threshold=threshold)}")
+            out.append(f"  {i18n.t('ficha.suppressed', lang, threshold=threshold, highest=threshold - 1)}")
     return out
 
 

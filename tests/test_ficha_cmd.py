@@ -138,7 +138,7 @@ def test_small_counts_about_child_victims_are_suppressed_as_published(project):
     assert any(r["n"] == "<5" for r in exclusions), "the shipped drop has a suppressed exclusion in 2.2.1.4"
     for exclusion in exclusions:
         assert f"    - {exclusion['reason']}: {exclusion['n']}\n" in result.output
-    assert "se muestran como <5" in result.output
+    assert "los conteos de 1 a 4 se muestran como <5" in result.output
 
 
 @pytest.mark.slow
