@@ -284,7 +284,6 @@ def _published_run(command: str, run_name: str) -> Path:
 
 
 RUN_NAME = click.argument("run_name", metavar="RUN")
-RUN_HELP = "RUN: a run folder of reports/, e.g. midterm-2020Q2."
 
 
 @app.command(short_help="Write and validate a BagIt bag + RO-Crate of a published run.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,18 +75,14 @@ def load_drop(raw_dir: Path, project_root: Path | None = None, *, allow_outside:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """The SHA-256 (hex) of a file (``filehash``: read once per process while it is unchanged)."""
+    from .filehash import file_sha256
+
+    return file_sha256(path)
 
 
 def input_hashes(raw_dir: Path, project_root: Path) -> dict[str, str]:
-    """SHA-256 of every file of the drop, keyed by its path relative to the project (each file read once per
-    process while it is unchanged: ``filehash``)."""
-    from .filehash import file_sha256
-
+    """SHA-256 of every file of the drop, keyed by its path relative to the project."""
     raw_dir = Path(raw_dir)
     out = {}
     for path in sorted(p for p in raw_dir.rglob("*") if p.is_file() and not p.name.startswith(("~$", "."))):
@@ -95,5 +90,5 @@ def input_hashes(raw_dir: Path, project_root: Path) -> dict[str, str]:
             key = str(path.resolve().relative_to(Path(project_root).resolve()))
         except ValueError:
             key = str(path.relative_to(raw_dir))
-        out[key] = file_sha256(path)
+        out[key] = sha256_file(path)
     return out

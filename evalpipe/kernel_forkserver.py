@@ -7,10 +7,12 @@ installed packages, modules already in memory, and a fresh kernel (its own proce
 environment) that runs the notebook exactly as a spawned one would. Only imports happen before the fork: no
 data is read, no code of a notebook runs, no thread is started.
 
-Protocol (one JSON object per line): the runner writes ``{"argv": [...], "cwd": ..., "env": {...}, "log": ...}``
-on the server's stdin; the server (which first writes ``{"ready": true}`` once its imports are done) forks, and writes back ``{"pid": N}`` (or ``{"error": "..."}``). The server
-exits when its stdin closes (the run ended, or was killed), after killing and waiting for any kernel still
-alive; a kernel also ends when the server does (``PR_SET_PDEATHSIG`` on Linux, and ipykernel's parent poller). Run as ``python -m evalpipe.kernel_forkserver MODULE ...``.
+Protocol (one JSON object per line): the server writes ``{"ready": true}`` once its imports are done; then, for
+each ``{"argv": [...], "cwd": ..., "env": {...}}`` the runner writes on its stdin, it forks and writes back
+``{"pid": N}`` (or ``{"error": "..."}``). The server exits when its stdin closes (the run ended, or was killed),
+after killing and waiting for any kernel still alive; a kernel also ends when the server does
+(``PR_SET_PDEATHSIG`` on Linux, and ipykernel's parent poller). Run as
+``python -m evalpipe.kernel_forkserver NOTEBOOKS_FOLDER``.
 """
 
 from __future__ import annotations
@@ -23,17 +25,28 @@ import signal
 import sys
 import threading
 import traceback
+from pathlib import Path
 
-# What the stage notebooks import (their import cells, the tables' Styler, pyplot), imported before any fork. The
-# package modules import Great Expectations and Typst only inside the functions that use them: a stage that does
-# not validate or typeset does not pay for them, and the validation stage imports them in its own kernel.
+# What every stage kernel needs besides the package (the import cells, the tables' Styler, pyplot, ipykernel's
+# shell), imported before any fork. The package modules are those the stage notebooks use (``package_modules``).
+# They import Great Expectations and Typst only inside the functions that use them: a stage that does not validate
+# or typeset does not pay for them, and the validation stage imports them in its own kernel.
 PRELOAD = ("pandas", "pandas.io.formats.style", "IPython.display", "ipykernel.kernelapp", "ipykernel.ipkernel",
-           "ipykernel.zmqshell", "ipykernel.debugger", "matplotlib.pyplot", "matplotlib_inline.backend_inline",
-           "evalpipe.notebook", "evalpipe.schemas", "evalpipe.cleaning", "evalpipe.microdata", "evalpipe.suites",
-           "evalpipe.validation", "evalpipe.outputs", "evalpipe.outcomes", "evalpipe.fichas", "evalpipe.privacy",
-           "evalpipe.export", "evalpipe.finance", "evalpipe.finance_read", "evalpipe.finance_reconcile",
-           "evalpipe.finance_tables", "evalpipe.finance_meaning", "evalpipe.consistency", "evalpipe.audit",
-           "evalpipe.smart", "evalpipe.annex", "evalpipe.reviewer", "evalpipe.figures")
+           "ipykernel.zmqshell", "ipykernel.debugger", "matplotlib.pyplot", "matplotlib_inline.backend_inline")
+
+
+def package_modules(notebooks: Path) -> list[str]:
+    """The package modules the stage notebooks in ``notebooks`` use: the modules that key each stage's cache
+    (``stages.module_closure``)."""
+    import evalpipe
+    from evalpipe import stages
+
+    package = Path(evalpipe.__file__).parent
+    names: set[str] = set()
+    for stage in stages.STAGES:
+        if (notebooks / stage.notebook).exists():
+            names |= set(stages.module_closure(notebooks / stage.notebook, package))
+    return [f"evalpipe.{name}" for name in sorted(names - {"__init__"})]
 
 
 def _child(request: dict) -> None:
@@ -47,10 +60,7 @@ def _child(request: dict) -> None:
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
         os.dup2(devnull, 1)
-        log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        os.dup2(log, 2)
-        os.close(devnull)
-        os.close(log)
+        os.close(devnull)  # stderr stays the server's: the run's kernel log
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -85,10 +95,10 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def serve(preload: list[str]) -> None:
+def serve(notebooks: Path) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle; it then closes our stdin
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # what ipykernel sets
-    for name in preload:
+    for name in (*PRELOAD, *package_modules(notebooks)):
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a module that does not import is imported (and fails) in the kernel
@@ -137,4 +147,4 @@ def _reply(message: dict) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1:] or list(PRELOAD))
+    serve(Path(sys.argv[1]))

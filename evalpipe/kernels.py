@@ -184,16 +184,13 @@ def mark_failure(notebook_path: Path, ename: str, evalue: str, cell: int | None)
 
 
 def kill_kernels(manager_class) -> None:
-    """Kill every kernel a run started that is still alive (Ctrl-C), and its fork server: no kernel is left
-    behind."""
+    """Kill every kernel a run started that is still alive (Ctrl-C): no kernel is left behind (the runner then
+    stops the fork server, as at the end of every run)."""
     for process in list(getattr(manager_class, "launched", [])):
         with contextlib.suppress(Exception):
             if process.poll() is None:
                 process.kill()
                 process.wait(timeout=5)
-    server = getattr(manager_class, "server", None)
-    if server is not None:
-        server.stop()
 
 
 class ForkedKernel:
@@ -239,14 +236,15 @@ class ForkServer:
     """The run's warm-kernel launcher (:mod:`evalpipe.kernel_forkserver`): started early, used by every stage's
     kernel manager, stopped when the run ends. Falls back to spawning kernels when it cannot serve."""
 
-    def __init__(self, log: Path):
-        self.log = Path(log)
+    def __init__(self, log: Path, notebooks: Path):
+        """Start the server; it and its kernels write their own log (stderr) to ``log``, and it imports what the
+        stage notebooks in ``notebooks`` import."""
         self.lock = threading.Lock()
         self.ready: bool | None = None
-        stderr = open(self.log, "ab")  # noqa: SIM115 - the child keeps its own copy
+        stderr = open(log, "ab")  # noqa: SIM115 - the child keeps its own copy
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "evalpipe.kernel_forkserver"], stdin=subprocess.PIPE,
+                [sys.executable, "-m", "evalpipe.kernel_forkserver", str(notebooks)], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=stderr, start_new_session=True, text=True, bufsize=1)
         finally:
             stderr.close()
@@ -259,8 +257,7 @@ class ForkServer:
                     self.ready = bool(json.loads(self.process.stdout.readline() or "{}").get("ready"))
                 if not self.ready:
                     return None
-                self.process.stdin.write(json.dumps({"argv": argv, "env": env, "cwd": cwd,
-                                                     "log": str(self.log)}) + "\n")
+                self.process.stdin.write(json.dumps({"argv": argv, "env": env, "cwd": cwd}) + "\n")
                 self.process.stdin.flush()
                 return json.loads(self.process.stdout.readline() or "{}").get("pid")
             except (OSError, ValueError):

@@ -21,11 +21,10 @@ OUTCOME_INDICATOR_COLUMNS = [
 OUTCOME_STATUS_COLUMNS = ["outcome_id", "component_id", "status", "n_indicators", "n_achieved", "n_in_progress",
                           "n_no_progress", "n_not_measured"]
 
-
-
 # Rows of a ficha's detail table (its groups) shown in notebook 04: a larger drop shows the first ones and says
 # how many groups there are (a reviewer's table stays a table, never a dump).
 DETAIL_ROWS = 100
+
 
 def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None or pd.isna(value) else round(float(value), digits)

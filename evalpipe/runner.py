@@ -97,7 +97,7 @@ def run_pipeline(params: RunParameters, project_root: Path, only: str | list[str
 
         # Kernels are forked warm from a server that imports while the drop is checked (kernels.ForkServer).
         socket_dir = Path(tempfile.mkdtemp(prefix="evalpipe-kernel-"))
-        server = ForkServer(socket_dir / "kernel.log") if warm_kernels() else None
+        server = ForkServer(socket_dir / "kernel.log", root / "notebooks") if warm_kernels() else None
         try:
             # check_drop reads drop.yaml first (drop.load_drop) and returns it with the rest: read once.
             drop = check_drop(root / params.raw_dir, root, allow_outside=params.allow_outside_paths).drop

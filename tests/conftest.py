@@ -206,8 +206,17 @@ def pytest_unconfigure(config):
         shutil.rmtree(os.environ.pop(_SESSION_ENV), ignore_errors=True)
 
 
+_RUNS: dict[str, tuple[Path, subprocess.CompletedProcess | None]] = {}  # in this process, once read
+
+
 def _session_project(name: str, build) -> tuple[Path, subprocess.CompletedProcess | None]:
     """``build(target)`` once per test session, whichever worker asks first: (target, what it returned)."""
+    if name not in _RUNS:
+        _RUNS[name] = _built(name, build)
+    return _RUNS[name]
+
+
+def _built(name: str, build) -> tuple[Path, subprocess.CompletedProcess | None]:
     import fcntl
 
     target, record = _session_dir() / name, _session_dir() / f"{name}.json"
@@ -377,6 +386,9 @@ def plant_markup(raw: Path) -> None:
     report.rename(report.with_name("Informe_progreso_2019T1 <b onmouseover=alert(1)>.xlsx"))
 
 
+PLANTED_COLUMNS = ("Nombre completo", "DNI", "Correo", "Teléfono")
+
+
 def plant_identifiers(raw: Path) -> set[str]:
     """A partner's file arrives with names, national id numbers, e-mails and phone numbers in it: returns them."""
     victims = raw / VICTIMS
@@ -387,9 +399,6 @@ def plant_identifiers(raw: Path) -> set[str]:
     frame["Teléfono"] = [f"+51 9{i:08d}" for i in range(len(frame))]
     frame.to_csv(victims, index=False)
     return {value for column in PLANTED_COLUMNS for value in frame[column]}
-
-
-PLANTED_COLUMNS = ("Nombre completo", "DNI", "Correo", "Teléfono")
 
 
 def planted_run() -> tuple[Path, set[str]]:
